@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { registerCreate } from './commands/create.js';
+import { ExitCode } from './errors.js';
+import { cliVersion } from './version.js';
+
+const EXIT_CODES = `
+Exit codes:
+  0    done (and verified, unless --no-verify / --no-install)
+  1    install, verify or a file conflict failed; the files are kept
+  2    bad input (unknown feature, invalid name, non-empty directory…); nothing written
+  130  interrupted (Ctrl-C); files written by this run are removed, unless install had started
+
+Examples:
+  npx create-scalable-express my-app
+  npx create-scalable-express my-app --preset standard --yes
+  npx create-scalable-express api --features cluster,redis,metrics --pm npm --json --yes`;
+
+const program = new Command('create-scalable-express')
+  .description('Generate a production-grade Express 5 + TypeScript service with the scaling features you pick, verified before you get it.')
+  .version(cliVersion, '-v, --version')
+  .showSuggestionAfterError()
+  .addHelpText('after', EXIT_CODES)
+  .exitOverride();
+
+registerCreate(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // --help and --version exit 0; unknown options and bad arguments are usage errors.
+    process.exitCode = error.exitCode === 0 ? 0 : ExitCode.usage;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,50 @@
+import type { Feature } from '../types.js';
+
+/** The Express 5 + TypeScript app every project gets. Always on; not listed. */
+export const base: Feature = {
+  id: 'base',
+  title: 'Express 5 + TypeScript base app',
+  description: 'createApp(), graceful shutdown, health checks, config validation, tests, lint.',
+  hidden: true,
+  dependencies: ['express', 'helmet'],
+  devDependencies: [
+    'typescript',
+    '@types/node',
+    '@types/express',
+    'tsx',
+    'vitest',
+    'supertest',
+    '@types/supertest',
+    'eslint',
+    '@eslint/js',
+    'typescript-eslint',
+    'globals',
+    'prettier',
+  ],
+  scripts: () => ({
+    dev: 'tsx watch --env-file-if-exists=.env src/main.ts',
+    build: 'tsc -p tsconfig.build.json',
+    start: 'node dist/main.js',
+    test: 'vitest run',
+    typecheck: 'tsc --noEmit',
+    lint: 'eslint . && prettier --check .',
+    format: 'prettier --write .',
+  }),
+  env: (project) => [
+    { name: 'NODE_ENV', example: 'development', comment: 'development | production | test' },
+    { name: 'PORT', example: String(project.port), comment: 'Port the HTTP server listens on.' },
+    { name: 'HOST', example: '0.0.0.0', comment: 'Address to bind (0.0.0.0 inside containers).' },
+    {
+      name: 'TRUST_PROXY',
+      example: 'false',
+      comment: 'Proxies in front of the app: a hop count such as 1, or false. Never true (spoofable).',
+    },
+    { name: 'BODY_LIMIT', example: '100kb', comment: 'Largest JSON body accepted.' },
+    {
+      name: 'SHUTDOWN_TIMEOUT_MS',
+      example: '10000',
+      comment: 'On SIGTERM, how long in-flight requests may run before connections are forced closed.',
+    },
+    { name: 'LOG_LEVEL', example: 'info', comment: 'error | warn | info | http | debug' },
+  ],
+};

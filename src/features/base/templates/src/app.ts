@@ -1,0 +1,31 @@
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { errorHandler, notFound } from './errors.js';
+import type { AppContext, Feature } from './feature.js';
+import { features as installedFeatures } from './features/index.js';
+import { healthRoutes } from './health.js';
+import { requestId } from './request-context.js';
+import { routes } from './routes/index.js';
+
+/**
+ * Builds the Express app: base middleware → health checks → installed features → your routes →
+ * 404 → error handler. Health checks come before the features so that logging, metrics and rate
+ * limits leave them alone.
+ */
+export async function createApp(
+  ctx: AppContext,
+  features: readonly Feature[] = installedFeatures,
+): Promise<Express> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', ctx.config.trustProxy);
+  app.use(requestId());
+  app.use(helmet());
+  app.use(express.json({ limit: ctx.config.bodyLimit }));
+  app.use(healthRoutes(features));
+  for (const feature of features) await feature.setup?.(app, ctx);
+  app.use(routes(ctx));
+  app.use(notFound);
+  app.use(errorHandler(ctx));
+  return app;
+}

@@ -1,0 +1,82 @@
+import request from 'supertest';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../src/app.js';
+import type { Feature } from '../src/feature.js';
+import { features } from '../src/features/index.js';
+import { testContext } from './helpers.js';
+
+describe('the app', () => {
+  it('answers liveness and readiness checks', async () => {
+    const app = await createApp(testContext());
+    await request(app).get('/healthz').expect(200, { status: 'ok' });
+    const ready = await request(app).get('/readyz').expect(200);
+    expect(ready.body.status).not.toBe('down');
+  });
+
+  it('serves the example routes', async () => {
+    const app = await createApp(testContext());
+    const hello = await request(app).get('/api/hello?name=test').expect(200);
+    expect(hello.body).toEqual({ message: 'Hello, test!' });
+    const echo = await request(app).post('/api/echo').send({ a: 1 }).expect(200);
+    expect(echo.body).toEqual({ received: { a: 1 } });
+    await request(app).post('/api/echo').expect(400);
+  });
+
+  it('sets security headers and hides the framework', async () => {
+    const app = await createApp(testContext());
+    const res = await request(app).get('/api/hello');
+    expect(res.headers['x-powered-by']).toBeUndefined();
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('echoes a sane incoming request id and makes one otherwise', async () => {
+    const app = await createApp(testContext());
+    const given = await request(app).get('/api/hello').set('X-Request-Id', 'abc-123');
+    expect(given.headers['x-request-id']).toBe('abc-123');
+    const made = await request(app).get('/api/hello').set('X-Request-Id', 'bad id\twith spaces');
+    expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const app = await createApp(testContext());
+    const res = await request(app).get('/nope').expect(404);
+    expect(res.body.error).toBe('Not Found');
+  });
+
+  it('rejects bodies over the limit', async () => {
+    const app = await createApp(testContext({ BODY_LIMIT: '1kb' }));
+    await request(app)
+      .post('/api/echo')
+      .send({ big: 'x'.repeat(2048) })
+      .expect(413);
+  });
+
+  it('hides error details in production and shows them in development', async () => {
+    const failing: Feature = {
+      name: 'failing',
+      setup(app) {
+        app.get('/boom', async () => {
+          throw new Error('database password is hunter2');
+        });
+      },
+    };
+    const prod = await createApp(testContext({ NODE_ENV: 'production', LOG_LEVEL: 'error' }), [
+      failing,
+    ]);
+    const hidden = await request(prod).get('/boom').expect(500);
+    expect(JSON.stringify(hidden.body)).not.toContain('hunter2');
+    expect(hidden.body.stack).toBeUndefined();
+
+    const dev = await createApp(testContext({ NODE_ENV: 'development' }), [failing]);
+    const shown = await request(dev).get('/boom').expect(500);
+    expect(shown.body.stack).toContain('hunter2');
+  });
+
+  it('reports a feature that is down as not ready', async () => {
+    const down: Feature = { name: 'db', readiness: () => 'down' };
+    const degraded: Feature = { name: 'cache', readiness: () => 'degraded' };
+    const app = await createApp(testContext(), [...features, degraded, down]);
+    const res = await request(app).get('/readyz').expect(503);
+    expect(res.body.checks).toMatchObject({ db: 'down', cache: 'degraded' });
+  });
+});

@@ -1,0 +1,45 @@
+import type { PackageName } from '../versions.js';
+
+export type PackageManager = 'npm' | 'pnpm' | 'yarn';
+
+/** What every template and feature hook sees about the project being generated. */
+export interface ProjectContext {
+  /** npm package name of the project (also its folder name). */
+  name: string;
+  port: number;
+  packageManager: PackageManager;
+  /** Installed feature ids, in registry order. */
+  features: readonly string[];
+  has(featureId: string): boolean;
+}
+
+/** One documented environment variable, written to .env.example. */
+export interface EnvVar {
+  name: string;
+  example: string;
+  comment: string;
+}
+
+/** A feature: data plus a few hooks. Its templates live in `templates/` beside its module. */
+export interface Feature {
+  id: string;
+  title: string;
+  /** One line, shown in prompts, `list` and `--help`. */
+  description: string;
+  requires?: readonly string[];
+  conflicts?: readonly string[];
+  dependencies?: readonly PackageName[];
+  devDependencies?: readonly PackageName[];
+  /** package.json scripts this feature adds or replaces. */
+  scripts?: (project: ProjectContext) => Record<string, string>;
+  env?: (project: ProjectContext) => readonly EnvVar[];
+  /**
+   * When the feature ships `src/features/<id>.ts` in the generated app, its place in the app's
+   * feature registry: lower runs earlier (request logging first, rate limiting before routes).
+   */
+  appModule?: { order: number };
+  /** Services this feature adds to docker-compose.yml (used when the docker feature is on). */
+  composeServices?: (project: ProjectContext) => Record<string, unknown>;
+  /** Hidden features (the base app) are always on and never listed. */
+  hidden?: boolean;
+}

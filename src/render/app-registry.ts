@@ -1,0 +1,28 @@
+import type { Feature } from '../features/types.js';
+
+function identifier(id: string): string {
+  return id.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * The generated app's `src/features/index.ts`: its one extension point. `add` and `remove`
+ * rewrite this file instead of editing app code the user may have changed.
+ */
+export function renderAppRegistry(features: readonly Feature[]): string {
+  const modules = features
+    .filter((f) => f.appModule)
+    .sort((a, b) => a.appModule!.order - b.appModule!.order);
+  const imports = modules.map((f) => `import ${identifier(f.id)} from './${f.id}.js';\n`).join('');
+  const list = modules.map((f) => identifier(f.id)).join(', ');
+  return [
+    '// Owned by create-scalable-express: `add` and `remove` rewrite this file.',
+    '// The installed features, in the order their setup runs (see src/feature.ts).',
+    "import type { Feature } from '../feature.js';",
+    imports ? imports.trimEnd() : undefined,
+    '',
+    `export const features: readonly Feature[] = [${list}];`,
+    '',
+  ]
+    .filter((line) => line !== undefined)
+    .join('\n');
+}

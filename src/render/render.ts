@@ -1,0 +1,86 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { getFeature } from '../features/index.js';
+import type { Feature, PackageManager, ProjectContext } from '../features/types.js';
+import { templatesDir } from '../paths.js';
+import { nodeMajor, versions } from '../versions.js';
+import { renderAppRegistry } from './app-registry.js';
+import { renderCompose } from './compose.js';
+import { renderEnvExample } from './env-example.js';
+import { renderPackageJson } from './package-json.js';
+import { README_TEMPLATE, renderReadme } from './readme.js';
+
+/** A rendered project: relative path (always with '/') → file content. */
+export type FileTree = Map<string, string>;
+
+export interface ProjectInput {
+  name: string;
+  port: number;
+  packageManager: PackageManager;
+  /** Resolved, ordered feature ids (see resolveFeatures), without the base app. */
+  features: readonly string[];
+}
+
+export function projectContext(input: ProjectInput): ProjectContext {
+  const set = new Set(input.features);
+  return { ...input, features: [...input.features], has: (id) => set.has(id) };
+}
+
+/** Names npm would mangle on publish are stored under another name and restored here. */
+const RENAMES: Record<string, string> = { _gitignore: '.gitignore', _npmrc: '.npmrc' };
+
+export function featureList(project: ProjectContext): Feature[] {
+  return ['base', ...project.features].map((id) => {
+    const feature = getFeature(id);
+    if (!feature) throw new Error(`unknown feature ${id}`);
+    return feature;
+  });
+}
+
+/** Renders every file of the project, in memory. Writes nothing. */
+export async function renderProject(input: ProjectInput): Promise<FileTree> {
+  const project = projectContext(input);
+  const features = featureList(project);
+  const { default: ejs } = await import('ejs');
+  const locals = { project, has: project.has, versions, nodeMajor };
+  const tree: FileTree = new Map();
+
+  for (const feature of features) {
+    const dir = templatesDir(feature.id);
+    for (const file of await listFiles(dir)) {
+      const rel = relative(dir, file).split(sep).join('/');
+      if (rel === README_TEMPLATE) continue;
+      const source = await readFile(file, 'utf8');
+      const isTemplate = rel.endsWith('.ejs');
+      const content = isTemplate ? ejs.render(source, locals, { filename: file }) : source;
+      // A template that renders to nothing means "this file is not needed for these options".
+      if (isTemplate && content.trim() === '') continue;
+      tree.set(renamed(isTemplate ? rel.slice(0, -'.ejs'.length) : rel), content);
+    }
+  }
+
+  tree.set('package.json', renderPackageJson(project, features));
+  tree.set('.env.example', renderEnvExample(project, features));
+  tree.set('README.md', await renderReadme(features, locals));
+  tree.set('src/features/index.ts', renderAppRegistry(features));
+  const compose = renderCompose(project, features);
+  if (compose) tree.set('docker-compose.yml', compose);
+  return new Map([...tree].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+function renamed(rel: string): string {
+  const parts = rel.split('/');
+  const last = parts.pop()!;
+  return [...parts, RENAMES[last] ?? last].join('/');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}

@@ -1,0 +1,38 @@
+/**
+ * The one map of dependency versions that generated projects get. Keep every entry on its
+ * current major (check with `npm view NAME version`); features name packages, never versions.
+ */
+export const versions = {
+  // runtime
+  express: '^5.3.0',
+  helmet: '^8.3.0',
+  redis: '^6.3.1',
+  'lru-cache': '^11.5.3',
+  'express-rate-limit': '^8.7.5',
+  'rate-limit-redis': '^6.0.1',
+  winston: '^3.19.0',
+  pino: '^10.4.0',
+  'pino-http': '^11.0.0',
+  newrelic: '^14.5.1',
+  'prom-client': '^15.1.3',
+  pm2: '^7.0.4',
+  // development
+  typescript: '~6.0.3',
+  '@types/node': '^24.19.4',
+  '@types/express': '^5.0.6',
+  tsx: '^4.23.15',
+  vitest: '^5.1.2',
+  supertest: '^7.3.2',
+  '@types/supertest': '^7.2.1',
+  eslint: '^10.15.0',
+  '@eslint/js': '^10.0.1',
+  'typescript-eslint': '^8.74.0',
+  globals: '^17.14.0',
+  prettier: '^3.10.1',
+} as const;
+
+export type PackageName = keyof typeof versions;
+
+/** The Node.js major that generated projects target (Docker image, CI, engines floor below). */
+export const nodeMajor = 24;
+export const nodeEngines = '>=22';
