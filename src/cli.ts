@@ -16,7 +16,9 @@ Examples:
   npx create-scalable-express api --features cluster,redis,metrics --pm npm --json --yes`;
 
 const program = new Command('create-scalable-express')
-  .description('Generate a production-grade Express 5 + TypeScript service with the scaling features you pick, verified before you get it.')
+  .description(
+    'Generate a production-grade Express 5 + TypeScript service with the scaling features you pick, verified before you get it.',
+  )
   .version(cliVersion, '-v, --version')
   .showSuggestionAfterError()
   .addHelpText('after', EXIT_CODES)

@@ -34,7 +34,11 @@ export class InterruptedError extends Error {
 }
 
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError || error instanceof FailedError || error instanceof InterruptedError) {
+  if (
+    error instanceof UsageError ||
+    error instanceof FailedError ||
+    error instanceof InterruptedError
+  ) {
     return error.exitCode;
   }
   // Inquirer throws ExitPromptError when the user presses Ctrl-C at a prompt.

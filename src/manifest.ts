@@ -36,9 +36,12 @@ export async function readManifest(dir: string): Promise<Manifest> {
   }
   try {
     const manifest = JSON.parse(text) as Manifest;
-    if (manifest.generator !== 'create-scalable-express' || !Array.isArray(manifest.features)) throw new Error();
+    if (manifest.generator !== 'create-scalable-express' || !Array.isArray(manifest.features))
+      throw new Error();
     return manifest;
   } catch {
-    throw new UsageError(`${join(dir, MANIFEST_FILE)} is not a valid create-scalable-express manifest.`);
+    throw new UsageError(
+      `${join(dir, MANIFEST_FILE)} is not a valid create-scalable-express manifest.`,
+    );
   }
 }

@@ -34,7 +34,11 @@ async function readIfExists(path: string): Promise<string | undefined> {
  * nothing touches the disk; a failure or Ctrl-C while writing removes what this run wrote; a
  * failure after writing keeps the files and says how to reproduce it.
  */
-export async function createProject(options: CreateOptions, out: Output, result?: Partial<CreateResult>): Promise<CreateResult> {
+export async function createProject(
+  options: CreateOptions,
+  out: Output,
+  result?: Partial<CreateResult>,
+): Promise<CreateResult> {
   const res: CreateResult = Object.assign(result ?? {}, {
     directory: options.directory,
     name: options.name,
@@ -45,7 +49,12 @@ export async function createProject(options: CreateOptions, out: Output, result?
     steps: [],
   });
   const plan = await planChanges({
-    target: { name: options.name, port: options.port, packageManager: options.packageManager, features: options.features },
+    target: {
+      name: options.name,
+      port: options.port,
+      packageManager: options.packageManager,
+      features: options.features,
+    },
     readCurrent: (path) => readIfExists(join(options.directory, path)),
     force: options.force,
   });
@@ -54,12 +63,15 @@ export async function createProject(options: CreateOptions, out: Output, result?
 
   if (options.dryRun) {
     out.info(`Dry run: would write ${plan.changes.length} files to ${where}:`);
-    for (const file of res.files) out.info(`  ${file.action.padEnd(6)} ${file.path} ${out.color.dim(formatBytes(file.bytes))}`);
+    for (const file of res.files)
+      out.info(`  ${file.action.padEnd(6)} ${file.path} ${out.color.dim(formatBytes(file.bytes))}`);
     return res;
   }
 
   if (options.install && !isOnPath(options.packageManager)) {
-    throw new FailedError(`${options.packageManager} is not installed: install it, choose another with --pm, or pass --no-install.`);
+    throw new FailedError(
+      `${options.packageManager} is not installed: install it, choose another with --pm, or pass --no-install.`,
+    );
   }
 
   const interrupt = interruptFlag();
@@ -67,7 +79,8 @@ export async function createProject(options: CreateOptions, out: Output, result?
     await out.step(`Writing ${plan.changes.length} files to ${where}`, () =>
       commitChanges(options.directory, plan.changes, { checkpoint: interrupt.checkpoint }),
     );
-    for (const conflict of plan.conflicts) out.warn(`${conflict.path} existed: yours is kept as ${conflict.path}.orig`);
+    for (const conflict of plan.conflicts)
+      out.warn(`${conflict.path} existed: yours is kept as ${conflict.path}.orig`);
     try {
       await runSteps({ ...options, out, checkpoint: interrupt.checkpoint, results: res.steps });
     } catch (error) {
@@ -87,9 +100,12 @@ export async function createProject(options: CreateOptions, out: Output, result?
 export function printSummary(options: CreateOptions, out: Output): void {
   const { color } = out;
   const where = relative(process.cwd(), options.directory) || '.';
-  const run = (script: string): string => (options.packageManager === 'npm' ? `npm run ${script}` : `${options.packageManager} ${script}`);
+  const run = (script: string): string =>
+    options.packageManager === 'npm' ? `npm run ${script}` : `${options.packageManager} ${script}`;
   out.line();
-  out.success(`Created ${color.bold(options.name)}${options.verify ? ' — installed, built, linted, tested and booted' : ''}.`);
+  out.success(
+    `Created ${color.bold(options.name)}${options.verify ? ' — installed, built, linted, tested and booted' : ''}.`,
+  );
   const titles = options.features.map((id) => getFeature(id)?.title ?? id);
   out.info(`  Features: ${titles.length ? titles.join(', ') : 'none (minimal)'}`);
   out.line();

@@ -11,14 +11,24 @@ export async function initGit(directory: string, out: Output): Promise<void> {
     return;
   }
   const { execa } = await import('execa');
-  const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], { cwd: directory, reject: false });
-  if (inside.exitCode === 0) return;
-  await execa('git', ['init', '-q'], { cwd: directory });
-  await execa('git', ['add', '-A'], { cwd: directory });
-  const commit = await execa('git', ['commit', '-q', '-m', 'Initial commit from create-scalable-express'], {
+  const inside = await execa('git', ['rev-parse', '--is-inside-work-tree'], {
     cwd: directory,
     reject: false,
   });
+  if (inside.exitCode === 0) return;
+  await execa('git', ['init', '-q'], { cwd: directory });
+  await execa('git', ['add', '-A'], { cwd: directory });
+  const commit = await execa(
+    'git',
+    ['commit', '-q', '-m', 'Initial commit from create-scalable-express'],
+    {
+      cwd: directory,
+      reject: false,
+    },
+  );
   if (commit.exitCode === 0) out.success('Initialized a git repository with a first commit');
-  else out.warn('Initialized a git repository; the first commit was skipped (set git user.name and user.email).');
+  else
+    out.warn(
+      'Initialized a git repository; the first commit was skipped (set git user.name and user.email).',
+    );
 }

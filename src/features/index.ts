@@ -4,8 +4,36 @@
  */
 import type { Feature } from './types.js';
 import { base } from './base/feature.js';
+import { cluster } from './cluster/feature.js';
+import { pm2 } from './pm2/feature.js';
+import { redis } from './redis/feature.js';
+import { rateLimit } from './rate-limit/feature.js';
+import { winston } from './winston/feature.js';
+import { pino } from './pino/feature.js';
+import { newrelic } from './newrelic/feature.js';
+import { metrics } from './metrics/feature.js';
+import { staticAssets } from './static/feature.js';
+import { docker } from './docker/feature.js';
+import { nginx } from './nginx/feature.js';
+import { haproxy } from './haproxy/feature.js';
+import { kubernetes } from './kubernetes/feature.js';
 
-export const allFeatures: readonly Feature[] = [base];
+export const allFeatures: readonly Feature[] = [
+  base,
+  cluster,
+  pm2,
+  redis,
+  rateLimit,
+  winston,
+  pino,
+  newrelic,
+  metrics,
+  staticAssets,
+  docker,
+  nginx,
+  haproxy,
+  kubernetes,
+];
 
 /** Features a user can choose (everything but the always-on base app). */
 export const selectableFeatures: readonly Feature[] = allFeatures.filter((f) => !f.hidden);

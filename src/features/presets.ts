@@ -8,7 +8,9 @@ function fullPreset(): string[] {
   const chosen: string[] = [];
   for (const feature of selectableFeatures) {
     const clash = chosen.some(
-      (id) => feature.conflicts?.includes(id) || selectableFeatures.find((f) => f.id === id)?.conflicts?.includes(feature.id),
+      (id) =>
+        feature.conflicts?.includes(id) ||
+        selectableFeatures.find((f) => f.id === id)?.conflicts?.includes(feature.id),
     );
     if (!clash) chosen.push(feature.id);
   }

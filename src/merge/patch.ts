@@ -29,7 +29,10 @@ export function diff(before: unknown, after: unknown, path: Path = []): Patch[] 
 }
 
 /** Applies patches to a plain object (a copy is returned). */
-export function applyToObject(target: Record<string, unknown>, patches: readonly Patch[]): Record<string, unknown> {
+export function applyToObject(
+  target: Record<string, unknown>,
+  patches: readonly Patch[],
+): Record<string, unknown> {
   const root = structuredClone(target);
   for (const { path, value } of patches) {
     let node: Record<string, unknown> = root;

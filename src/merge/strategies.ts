@@ -13,7 +13,8 @@ const mergeJson: MergeFile = (current, before, after) => {
   const merged = applyToObject(parsed, diff(JSON.parse(before || '{}'), JSON.parse(after)));
   for (const key of SORTED_KEYS) {
     const deps = merged[key];
-    if (isPlainObject(deps)) merged[key] = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => a.localeCompare(b)));
+    if (isPlainObject(deps))
+      merged[key] = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => a.localeCompare(b)));
   }
   return `${JSON.stringify(merged, null, 2)}\n`;
 };
@@ -34,7 +35,10 @@ function envSections(text: string): Section[] {
     .split(/\n{2,}/)
     .map((p) => p.trim())
     .filter(Boolean)
-    .map((p) => ({ key: /^([A-Za-z_][A-Za-z0-9_]*)=/m.exec(p.split('\n').at(-1) ?? '')?.[1] ?? null, text: p }));
+    .map((p) => ({
+      key: /^([A-Za-z_][A-Za-z0-9_]*)=/m.exec(p.split('\n').at(-1) ?? '')?.[1] ?? null,
+      text: p,
+    }));
 }
 
 const mergeEnv: MergeFile = (current, before, after) =>

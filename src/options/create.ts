@@ -54,7 +54,18 @@ export interface ResolveEnvironment {
 }
 
 /** Keys an answers file (--config) may hold: the options' own names. */
-const ANSWER_KEYS = ['directory', 'features', 'preset', 'pm', 'install', 'verify', 'git', 'port', 'force', 'verbose'] as const;
+const ANSWER_KEYS = [
+  'directory',
+  'features',
+  'preset',
+  'pm',
+  'install',
+  'verify',
+  'git',
+  'port',
+  'force',
+  'verbose',
+] as const;
 
 async function readAnswers(file: string, cwd: string): Promise<CreateFlags> {
   const path = resolve(cwd, file);
@@ -62,7 +73,10 @@ async function readAnswers(file: string, cwd: string): Promise<CreateFlags> {
   try {
     data = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (error as Error).message;
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'file not found'
+        : (error as Error).message;
     throw new UsageError(`Cannot read the answers file ${file}: ${reason}.`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -70,7 +84,9 @@ async function readAnswers(file: string, cwd: string): Promise<CreateFlags> {
   }
   for (const [key, value] of Object.entries(data)) {
     if (!(ANSWER_KEYS as readonly string[]).includes(key)) {
-      throw new UsageError(`Unknown key "${key}" in ${file}. Allowed keys: ${ANSWER_KEYS.join(', ')}.`);
+      throw new UsageError(
+        `Unknown key "${key}" in ${file}. Allowed keys: ${ANSWER_KEYS.join(', ')}.`,
+      );
     }
     const expected = ['install', 'verify', 'git', 'force', 'verbose'].includes(key)
       ? 'boolean'
@@ -80,7 +96,11 @@ async function readAnswers(file: string, cwd: string): Promise<CreateFlags> {
           ? 'array'
           : 'string';
     const actual = Array.isArray(value) ? 'array' : typeof value;
-    if (actual !== expected && !(key === 'port' && actual === 'string') && !(key === 'features' && actual === 'string')) {
+    if (
+      actual !== expected &&
+      !(key === 'port' && actual === 'string') &&
+      !(key === 'features' && actual === 'string')
+    ) {
       throw new UsageError(`"${key}" in ${file} must be a ${expected}, got ${actual}.`);
     }
   }
@@ -95,8 +115,11 @@ export function validateProjectName(name: string): void {
     .toLowerCase()
     .replace(/[^a-z0-9._~-]+/g, '-')
     .replace(/^[._-]+|-+$/g, '');
-  const hint = suggestion && validateName(suggestion).validForNewPackages ? ` Try "${suggestion}".` : '';
-  throw new UsageError(`"${name}" cannot be used as the project's npm package name: ${reason}.${hint}`);
+  const hint =
+    suggestion && validateName(suggestion).validForNewPackages ? ` Try "${suggestion}".` : '';
+  throw new UsageError(
+    `"${name}" cannot be used as the project's npm package name: ${reason}.${hint}`,
+  );
 }
 
 function parsePort(value: string | number): number {
@@ -116,7 +139,9 @@ function parsePreset(value: string): PresetName {
 
 function parsePackageManager(value: string): PackageManager {
   if (!(packageManagers as readonly string[]).includes(value)) {
-    throw new UsageError(`Unknown package manager "${value}". Valid: ${packageManagers.join(', ')}.`);
+    throw new UsageError(
+      `Unknown package manager "${value}". Valid: ${packageManagers.join(', ')}.`,
+    );
   }
   return value as PackageManager;
 }
@@ -136,7 +161,10 @@ export function directoryState(dir: string): DirectoryState {
  * Non-interactive (no terminal, CI set, --yes or --json): never prompts; anything missing or
  * invalid is a UsageError.
  */
-export async function resolveCreateOptions(cli: CreateFlags, environment: ResolveEnvironment): Promise<CreateOptions> {
+export async function resolveCreateOptions(
+  cli: CreateFlags,
+  environment: ResolveEnvironment,
+): Promise<CreateOptions> {
   const { cwd, env } = environment;
   const answers = cli.config ? await readAnswers(cli.config, cwd) : {};
   const given: CreateFlags = { ...answers, ...cli };
@@ -161,7 +189,9 @@ export async function resolveCreateOptions(cli: CreateFlags, environment: Resolv
   let directoryArg = given.directory?.trim();
   if (!directoryArg) {
     if (!prompts) {
-      throw new UsageError('Missing the project directory: create-scalable-express <directory> [options] (see --help).');
+      throw new UsageError(
+        'Missing the project directory: create-scalable-express <directory> [options] (see --help).',
+      );
     }
     directoryArg = await prompts.directory();
   }
@@ -188,7 +218,9 @@ export async function resolveCreateOptions(cli: CreateFlags, environment: Resolv
   }
 
   features ??= prompts ? resolveFeatures(await prompts.features()) : [];
-  const packageManager = pmGiven ?? (prompts ? await prompts.packageManager(detectPackageManager(env)) : detectPackageManager(env));
+  const packageManager =
+    pmGiven ??
+    (prompts ? await prompts.packageManager(detectPackageManager(env)) : detectPackageManager(env));
   const install = given.install ?? (prompts ? await prompts.install() : true);
   const git = given.git ?? (prompts ? await prompts.git() : true);
 

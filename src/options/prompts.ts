@@ -37,7 +37,11 @@ export async function loadPrompts(): Promise<Prompts> {
     features: () =>
       checkbox({
         message: 'Scaling features (space to toggle, enter to confirm):',
-        choices: selectableFeatures.map((f) => ({ name: `${f.title} — ${f.description}`, value: f.id, short: f.id })),
+        choices: selectableFeatures.map((f) => ({
+          name: `${f.title} — ${f.description}`,
+          value: f.id,
+          short: f.id,
+        })),
         pageSize: 16,
       }),
     packageManager: (detected) =>
@@ -46,7 +50,11 @@ export async function loadPrompts(): Promise<Prompts> {
         choices: packageManagers.map((pm) => ({ name: pm, value: pm })),
         default: detected,
       }),
-    install: () => confirm({ message: 'Install dependencies and verify the project (build, lint, test, boot)?', default: true }),
+    install: () =>
+      confirm({
+        message: 'Install dependencies and verify the project (build, lint, test, boot)?',
+        default: true,
+      }),
     git: () => confirm({ message: 'Initialize a git repository?', default: true }),
   };
 }

@@ -2,7 +2,10 @@ import { stringify } from 'yaml';
 import type { Feature, ProjectContext } from '../features/types.js';
 
 /** docker-compose.yml, from the services every feature contributes; only with `docker`. */
-export function renderCompose(project: ProjectContext, features: readonly Feature[]): string | undefined {
+export function renderCompose(
+  project: ProjectContext,
+  features: readonly Feature[],
+): string | undefined {
   if (!project.has('docker')) return undefined;
   const services: Record<string, unknown> = {};
   for (const feature of features) Object.assign(services, feature.composeServices?.(project));

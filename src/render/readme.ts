@@ -29,7 +29,9 @@ export async function renderReadme(
     }
     const text = ejs.render(source, locals, { filename: file }).trim();
     // The base README carries its own section markers; a feature's text is one section.
-    parts.push(feature.hidden ? text : `${sectionStart(feature.id)}\n${text}\n${sectionEnd(feature.id)}`);
+    parts.push(
+      feature.hidden ? text : `${sectionStart(feature.id)}\n${text}\n${sectionEnd(feature.id)}`,
+    );
   }
   return `${parts.join('\n\n')}\n`;
 }

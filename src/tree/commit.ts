@@ -14,7 +14,11 @@ export interface CommitOptions {
  * run created is removed, every file it changed or deleted is restored, and every folder it
  * created is removed again: the disk is left as it was.
  */
-export async function commitChanges(root: string, changes: readonly FileChange[], options: CommitOptions = {}): Promise<void> {
+export async function commitChanges(
+  root: string,
+  changes: readonly FileChange[],
+  options: CommitOptions = {},
+): Promise<void> {
   const createdDirs: string[] = [];
   const done: FileChange[] = [];
   const ensureDir = async (dir: string): Promise<void> => {
@@ -44,7 +48,11 @@ export async function commitChanges(root: string, changes: readonly FileChange[]
   }
 }
 
-async function rollback(root: string, done: readonly FileChange[], createdDirs: readonly string[]): Promise<void> {
+async function rollback(
+  root: string,
+  done: readonly FileChange[],
+  createdDirs: readonly string[],
+): Promise<void> {
   for (const change of [...done].reverse()) {
     const file = join(root, change.path);
     if (change.action === 'create') await rm(file, { force: true });

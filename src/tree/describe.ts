@@ -7,7 +7,11 @@ export interface ChangeSummary {
 }
 
 export function summarize(changes: readonly FileChange[]): ChangeSummary[] {
-  return changes.map((c) => ({ path: c.path, action: c.action, bytes: Buffer.byteLength(c.content ?? '') }));
+  return changes.map((c) => ({
+    path: c.path,
+    action: c.action,
+    bytes: Buffer.byteLength(c.content ?? ''),
+  }));
 }
 
 export function formatBytes(bytes: number): string {
@@ -15,7 +19,11 @@ export function formatBytes(bytes: number): string {
 }
 
 /** A unified diff of one change, for `--dry-run` on add/remove and for conflicts. */
-export async function unifiedDiff(path: string, before: string | undefined, after: string | undefined): Promise<string> {
+export async function unifiedDiff(
+  path: string,
+  before: string | undefined,
+  after: string | undefined,
+): Promise<string> {
   const { createTwoFilesPatch } = await import('diff');
   return createTwoFilesPatch(
     before === undefined ? '/dev/null' : `a/${path}`,

@@ -45,7 +45,9 @@ export interface PlanInput {
 export async function planChanges(input: PlanInput): Promise<Plan> {
   const { manifest, readCurrent, force } = input;
   const next = await renderProject(input.target);
-  const previous: FileTree = manifest ? await renderProject({ ...manifest.project, features: manifest.features }) : new Map();
+  const previous: FileTree = manifest
+    ? await renderProject({ ...manifest.project, features: manifest.features })
+    : new Map();
 
   const changes: FileChange[] = [];
   const conflicts: Conflict[] = [];
@@ -65,7 +67,9 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
     }
     const merge = manifest ? mergeStrategies[path] : undefined;
     const after =
-      merge && current !== undefined && generated !== undefined ? merge(current, before ?? '', generated) : generated;
+      merge && current !== undefined && generated !== undefined
+        ? merge(current, before ?? '', generated)
+        : generated;
     if (after !== undefined) hashes[path] = hashContent(after);
     if (current === after) continue;
     if (current === undefined) {
@@ -88,7 +92,11 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
   const nextManifest: Manifest = {
     generator: 'create-scalable-express',
     version: cliVersion,
-    project: { name: input.target.name, port: input.target.port, packageManager: input.target.packageManager },
+    project: {
+      name: input.target.name,
+      port: input.target.port,
+      packageManager: input.target.packageManager,
+    },
     features: [...input.target.features],
     files: Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => a.localeCompare(b))),
   };
@@ -98,7 +106,12 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
     changes.push(
       currentManifest === undefined
         ? { path: MANIFEST_FILE, action: 'create', content: manifestText }
-        : { path: MANIFEST_FILE, action: 'update', content: manifestText, previous: currentManifest },
+        : {
+            path: MANIFEST_FILE,
+            action: 'update',
+            content: manifestText,
+            previous: currentManifest,
+          },
     );
   }
   return { changes, conflicts, manifest: nextManifest };

@@ -15,7 +15,10 @@ export interface Output {
   step<T>(label: string, run: () => Promise<T>): Promise<T>;
 }
 
-export function colorLevel(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = process.env): 0 | 1 {
+export function colorLevel(
+  stream: NodeJS.WriteStream,
+  env: NodeJS.ProcessEnv = process.env,
+): 0 | 1 {
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return 1;
   if (env.NO_COLOR || env.FORCE_COLOR === '0' || env.TERM === 'dumb') return 0;
   return stream.isTTY ? 1 : 0;
@@ -47,7 +50,9 @@ export function createOutput(options: { json: boolean; quiet?: boolean }): Outpu
       if (interactive && !options.quiet) {
         let frame = 0;
         const draw = (): void => {
-          stream.write(`\r${color.cyan(FRAMES[frame++ % FRAMES.length])} ${label} ${color.dim(formatDuration(performance.now() - started))}\x1b[K`);
+          stream.write(
+            `\r${color.cyan(FRAMES[frame++ % FRAMES.length])} ${label} ${color.dim(formatDuration(performance.now() - started))}\x1b[K`,
+          );
         };
         draw();
         timer = setInterval(draw, 100);
@@ -63,11 +68,15 @@ export function createOutput(options: { json: boolean; quiet?: boolean }): Outpu
       try {
         const result = await run();
         clear();
-        write(`${color.green('✔')} ${label} ${color.dim(`(${formatDuration(performance.now() - started)})`)}`);
+        write(
+          `${color.green('✔')} ${label} ${color.dim(`(${formatDuration(performance.now() - started)})`)}`,
+        );
         return result;
       } catch (error) {
         clear();
-        write(`${color.red('✖')} ${label} ${color.dim(`(${formatDuration(performance.now() - started)})`)}`);
+        write(
+          `${color.red('✖')} ${label} ${color.dim(`(${formatDuration(performance.now() - started)})`)}`,
+        );
         throw error;
       }
     },

@@ -18,7 +18,8 @@ export function closest(input: string, candidates: readonly string[]): string | 
   let best: string | undefined;
   let bestScore = Infinity;
   for (const candidate of candidates) {
-    const score = candidate.startsWith(input) || input.startsWith(candidate) ? 1 : distance(input, candidate);
+    const score =
+      candidate.startsWith(input) || input.startsWith(candidate) ? 1 : distance(input, candidate);
     if (score < bestScore) [best, bestScore] = [candidate, score];
   }
   return bestScore <= Math.max(2, Math.floor(input.length / 3)) ? best : undefined;

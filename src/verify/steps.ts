@@ -50,7 +50,8 @@ function tail(text: string): string[] {
 export async function runSteps(options: VerifyOptions): Promise<StepResult[]> {
   const { packageManager: pm } = options;
   const steps: { name: StepName; label: string; args: string[] }[] = [];
-  if (options.install) steps.push({ name: 'install', label: 'Installing dependencies', args: ['install'] });
+  if (options.install)
+    steps.push({ name: 'install', label: 'Installing dependencies', args: ['install'] });
   if (options.verify) {
     steps.push(
       { name: 'build', label: 'Building', args: ['run', 'build'] },
@@ -60,28 +61,57 @@ export async function runSteps(options: VerifyOptions): Promise<StepResult[]> {
   }
   for (const step of steps) {
     const command = `${pm} ${step.args.join(' ')}`;
-    await timed(options, step.name, command, step.label, () => runCommand(options, pm, step.args, command));
+    await timed(options, step.name, command, step.label, () =>
+      runCommand(options, pm, step.args, command),
+    );
   }
   if (options.verify) {
-    await timed(options, 'boot', 'node dist/main.js', 'Booting and checking /healthz and /readyz', () => boot(options));
+    await timed(
+      options,
+      'boot',
+      'node dist/main.js',
+      'Booting and checking /healthz and /readyz',
+      () => boot(options),
+    );
   }
   return options.results;
 }
 
-async function timed(options: VerifyOptions, name: StepName, command: string, label: string, run: () => Promise<void>): Promise<void> {
+async function timed(
+  options: VerifyOptions,
+  name: StepName,
+  command: string,
+  label: string,
+  run: () => Promise<void>,
+): Promise<void> {
   options.checkpoint();
   const started = performance.now();
   try {
     await options.out.step(label, run);
-    options.results.push({ name, command, status: 'passed', durationMs: Math.round(performance.now() - started) });
+    options.results.push({
+      name,
+      command,
+      status: 'passed',
+      durationMs: Math.round(performance.now() - started),
+    });
   } catch (error) {
-    options.results.push({ name, command, status: 'failed', durationMs: Math.round(performance.now() - started) });
+    options.results.push({
+      name,
+      command,
+      status: 'failed',
+      durationMs: Math.round(performance.now() - started),
+    });
     options.checkpoint();
     throw error;
   }
 }
 
-async function runCommand(options: VerifyOptions, file: string, args: string[], command: string): Promise<void> {
+async function runCommand(
+  options: VerifyOptions,
+  file: string,
+  args: string[],
+  command: string,
+): Promise<void> {
   const { execa } = await import('execa');
   const result = await execa(file, args, {
     cwd: options.directory,
@@ -93,7 +123,10 @@ async function runCommand(options: VerifyOptions, file: string, args: string[], 
     ...(options.verbose ? { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] } : {}),
   });
   if (result.failed) {
-    const why = result.code === 'ENOENT' ? `${file} is not installed or not on PATH` : `exit code ${result.exitCode ?? result.signal}`;
+    const why =
+      result.code === 'ENOENT'
+        ? `${file} is not installed or not on PATH`
+        : `exit code ${result.exitCode ?? result.signal}`;
     throw new FailedError(`"${command}" failed (${why}).`, [
       ...tail(String(result.all ?? '')),
       '',
@@ -115,10 +148,13 @@ export async function freePort(): Promise<number> {
 
 /** The start script as an argv, so the server gets our signals directly (no npm in between). */
 async function startCommand(directory: string): Promise<string[]> {
-  const pkg = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const pkg = JSON.parse(await readFile(join(directory, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>;
+  };
   const start = pkg.scripts?.start ?? 'node dist/main.js';
   const argv = start.trim().split(/\s+/);
-  if (argv[0] !== 'node') throw new FailedError(`The start script must run node directly, got "${start}".`);
+  if (argv[0] !== 'node')
+    throw new FailedError(`The start script must run node directly, got "${start}".`);
   return argv;
 }
 
@@ -128,7 +164,13 @@ async function boot(options: VerifyOptions): Promise<void> {
   const [, ...args] = await startCommand(options.directory);
   const child = execa(process.execPath, args, {
     cwd: options.directory,
-    env: childEnv({ PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', LOG_LEVEL: 'warn', WEB_CONCURRENCY: '2' }),
+    env: childEnv({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      WEB_CONCURRENCY: '2',
+    }),
     extendEnv: false,
     all: true,
     reject: false,
@@ -151,20 +193,27 @@ async function boot(options: VerifyOptions): Promise<void> {
     const base = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + BOOT_TIMEOUT_MS;
     for (;;) {
-      if (exit) throw fail(`The server exited during start-up (exit code ${exit.exitCode ?? exit.signal}).`);
+      if (exit)
+        throw fail(
+          `The server exited during start-up (exit code ${exit.exitCode ?? exit.signal}).`,
+        );
       const res = await fetch(`${base}/healthz`).catch(() => undefined);
       if (res?.status === 200) break;
-      if (Date.now() > deadline) throw fail(`The server did not answer GET /healthz within ${BOOT_TIMEOUT_MS / 1000}s.`);
+      if (Date.now() > deadline)
+        throw fail(`The server did not answer GET /healthz within ${BOOT_TIMEOUT_MS / 1000}s.`);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     const ready = await fetch(`${base}/readyz`);
-    if (ready.status !== 200) throw fail(`GET /readyz answered ${ready.status}: ${await ready.text()}`);
+    if (ready.status !== 200)
+      throw fail(`GET /readyz answered ${ready.status}: ${await ready.text()}`);
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     const result = await child;
     clearTimeout(timer);
     if (result.exitCode !== 0) {
-      throw fail(`After SIGTERM the server did not exit cleanly within ${STOP_TIMEOUT_MS / 1000}s (exit code ${result.exitCode ?? result.signal}).`);
+      throw fail(
+        `After SIGTERM the server did not exit cleanly within ${STOP_TIMEOUT_MS / 1000}s (exit code ${result.exitCode ?? result.signal}).`,
+      );
     }
   } finally {
     if (!exit) {

@@ -37,13 +37,15 @@ export const base: Feature = {
     {
       name: 'TRUST_PROXY',
       example: 'false',
-      comment: 'Proxies in front of the app: a hop count such as 1, or false. Never true (spoofable).',
+      comment:
+        'Proxies in front of the app: a hop count such as 1, or false. Never true (spoofable).',
     },
     { name: 'BODY_LIMIT', example: '100kb', comment: 'Largest JSON body accepted.' },
     {
       name: 'SHUTDOWN_TIMEOUT_MS',
       example: '10000',
-      comment: 'On SIGTERM, how long in-flight requests may run before connections are forced closed.',
+      comment:
+        'On SIGTERM, how long in-flight requests may run before connections are forced closed.',
     },
     { name: 'LOG_LEVEL', example: 'info', comment: 'error | warn | info | http | debug' },
   ],

@@ -1,0 +1,9 @@
+import type { Feature } from '../types.js';
+
+export const winston: Feature = {
+  id: 'winston',
+  title: 'Winston logging',
+  description:
+    'Structured JSON logs with request ids in every line; one object per finished request.',
+  conflicts: ['pino'],
+};
