@@ -42,7 +42,13 @@ export async function renderProject(input: ProjectInput): Promise<FileTree> {
   const project = projectContext(input);
   const features = featureList(project);
   const { default: ejs } = await import('ejs');
-  const locals = { project, has: project.has, versions, nodeMajor };
+  const scripts = Object.assign({}, ...features.map((f) => f.scripts?.(project) ?? {})) as Record<
+    string,
+    string
+  >;
+  // The production start command as an argv: Dockerfile CMD, PM2 and verify all run exactly this.
+  const startArgv = (scripts.start ?? 'node dist/main.js').trim().split(/\s+/);
+  const locals = { project, has: project.has, versions, nodeMajor, startArgv };
   const tree: FileTree = new Map();
 
   for (const feature of features) {
