@@ -1,13 +1,19 @@
 import { UsageError } from '../errors.js';
-import { allFeatures, getFeature, selectableFeatures } from './index.js';
+import { allFeatures } from './index.js';
+import type { Feature } from './types.js';
 import { closest } from '../ui/suggest.js';
 
 /**
  * Turns the ids a user asked for into the full, valid, ordered feature list: unknown ids are an
  * error (with a suggestion), required features are added, conflicting pairs are an error.
  */
-export function resolveFeatures(requested: readonly string[]): string[] {
-  const valid = selectableFeatures.map((f) => f.id);
+export function resolveFeatures(
+  requested: readonly string[],
+  registry: readonly Feature[] = allFeatures,
+): string[] {
+  const byId = new Map(registry.map((f) => [f.id, f]));
+  const getFeature = (id: string): Feature | undefined => byId.get(id);
+  const valid = registry.filter((f) => !f.hidden).map((f) => f.id);
   const chosen = new Set<string>();
   const visit = (id: string, requiredBy?: string): void => {
     const feature = getFeature(id);
@@ -31,7 +37,7 @@ export function resolveFeatures(requested: readonly string[]): string[] {
       }
     }
   }
-  return allFeatures.filter((f) => chosen.has(f.id)).map((f) => f.id);
+  return registry.filter((f) => chosen.has(f.id)).map((f) => f.id);
 }
 
 /** Parses a comma- or space-separated list such as "redis, cluster". */
