@@ -62,7 +62,14 @@ export async function startApp(
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/healthz`);
+    // Fail at once if the process exits instead of answering (a config error, a crash).
+    const exited = child.then((r) => {
+      throw new Error(
+        `the app exited with code ${r.exitCode ?? r.signal} before answering /healthz`,
+      );
+    });
+    await Promise.race([waitForHttp(`${url}/healthz`), exited]);
+    exited.catch(() => undefined);
   } catch (error) {
     child.kill('SIGKILL');
     throw new Error(`${(error as Error).message}\n${output()}`, { cause: error });
