@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerAdd } from './commands/add.js';
 import { registerCreate } from './commands/create.js';
+import { registerList } from './commands/list.js';
+import { registerRemove } from './commands/remove.js';
 import { ExitCode } from './errors.js';
 import { cliVersion } from './version.js';
 
@@ -13,7 +16,10 @@ Exit codes:
 Examples:
   npx create-scalable-express my-app
   npx create-scalable-express my-app --preset standard --yes
-  npx create-scalable-express api --features cluster,redis,metrics --pm npm --json --yes`;
+  npx create-scalable-express api --features cluster,redis,metrics --pm npm --json --yes
+  npx create-scalable-express add redis rate-limit --cwd my-app
+  npx create-scalable-express remove metrics --dry-run
+  npx create-scalable-express list`;
 
 const program = new Command('create-scalable-express')
   .description(
@@ -22,9 +28,14 @@ const program = new Command('create-scalable-express')
   .version(cliVersion, '-v, --version')
   .showSuggestionAfterError()
   .addHelpText('after', EXIT_CODES)
-  .exitOverride();
+  .exitOverride()
+  // Options after `add`/`remove`/`list` belong to them, not to the root (create) command.
+  .enablePositionalOptions();
 
 registerCreate(program);
+registerAdd(program);
+registerRemove(program);
+registerList(program);
 
 try {
   await program.parseAsync(process.argv);

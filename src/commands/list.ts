@@ -1,0 +1,33 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { listFeatures, type ListResult } from '../actions/list.js';
+import { createOutput } from '../ui/output.js';
+import { givenFlags } from './create.js';
+import { runAction } from './run.js';
+
+/** `create-scalable-express list`: every feature; inside a project, which are installed. */
+export function registerList(program: Command): void {
+  program
+    .command('list')
+    .description(
+      'list every feature with its description, requirements and conflicts; inside a project, whether it is installed',
+    )
+    .option('--cwd <dir>', 'a project folder (default: the current folder, if it is one)')
+    .option('--json', 'print one JSON result document on stdout')
+    .action(async (_opts: unknown, command: Command) => {
+      const flags = givenFlags(command) as { cwd?: string; json?: boolean };
+      const json = Boolean(flags.json);
+      const out = createOutput({ json });
+      const partial: Partial<ListResult> = {};
+      await runAction(out, json, partial, () =>
+        listFeatures(
+          {
+            directory: resolve(process.cwd(), flags.cwd ?? '.'),
+            explicit: flags.cwd !== undefined,
+            json,
+          },
+          out,
+        ),
+      );
+    });
+}
