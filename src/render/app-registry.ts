@@ -1,7 +1,11 @@
 import type { Feature } from '../features/types.js';
 
+/** Feature ids that are not valid variable names as they are (`static` is reserved). */
+const RESERVED = new Set(['static', 'default', 'import', 'export', 'package', 'public']);
+
 function identifier(id: string): string {
-  return id.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const name = id.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return RESERVED.has(name) ? `${name}Feature` : name;
 }
 
 /**
