@@ -6,4 +6,24 @@ export const cluster: Feature = {
   description:
     'One worker per CPU; crashed workers respawn with backoff; graceful shutdown of all workers.',
   conflicts: ['pm2'],
+  appModule: { order: 0 },
+  env: () => [
+    {
+      name: 'WEB_CONCURRENCY',
+      example: '2',
+      comment:
+        'Cluster workers to fork (default: the available CPUs). Inside Kubernetes set 1 and scale with replicas.',
+    },
+    {
+      name: 'CLUSTER_MAX_CRASHES',
+      example: '5',
+      comment:
+        'Crash budget: more unexpected worker deaths than this within CLUSTER_CRASH_WINDOW_MS stop the whole process (exit 1).',
+    },
+    {
+      name: 'CLUSTER_CRASH_WINDOW_MS',
+      example: '60000',
+      comment: 'The window the crash budget counts over.',
+    },
+  ],
 };
