@@ -1,11 +1,7 @@
 import type { Command } from 'commander';
-import { createProject, printSummary, type CreateResult } from '../actions/create.js';
 import { presetNames } from '../features/presets.js';
 import { selectableFeatures } from '../features/index.js';
-import { resolveCreateOptions, type CreateFlags } from '../options/create.js';
-import { loadPrompts } from '../options/prompts.js';
-import { createOutput } from '../ui/output.js';
-import { runAction } from './run.js';
+import type { CreateFlags } from '../options/create.js';
 
 /** Only flags the user actually gave count (commander fills defaults for --no-* flags). */
 export function givenFlags(command: Command): Record<string, unknown> {
@@ -46,18 +42,8 @@ export function registerCreate(program: Command): void {
     .option('--verbose', 'stream the output of install, build, lint and test')
     .action(async (directory: string | undefined, _opts: unknown, command: Command) => {
       const flags = { ...givenFlags(command), ...(directory ? { directory } : {}) } as CreateFlags;
-      const out = createOutput({ json: Boolean(flags.json) });
-      const partial: Partial<CreateResult> = {};
-      await runAction(out, Boolean(flags.json), partial, async () => {
-        const options = await resolveCreateOptions(flags, {
-          cwd: process.cwd(),
-          env: process.env,
-          terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-          prompts: loadPrompts,
-        });
-        const result = await createProject(options, out, partial);
-        if (!options.dryRun && !options.json) printSummary(options, out);
-        return result;
-      });
+      // Loaded only when it runs, so that --help stays as fast as node itself.
+      const { runCreate } = await import('../actions/create.js');
+      await runCreate(flags);
     });
 }
