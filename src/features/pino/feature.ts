@@ -5,4 +5,6 @@ export const pino: Feature = {
   title: 'pino logging',
   description: 'Fast structured logs with pino-http, request ids and redaction.',
   conflicts: ['winston'],
+  dependencies: ['pino', 'pino-http'],
+  appModule: { order: 10 },
 };

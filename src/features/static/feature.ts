@@ -5,4 +5,13 @@ export const staticAssets: Feature = {
   title: 'CDN-ready static assets',
   description:
     'public/ with immutable caching for fingerprinted files, no-cache HTML, ASSET_BASE_URL for a CDN.',
+  appModule: { order: 30 },
+  env: () => [
+    {
+      name: 'ASSET_BASE_URL',
+      example: '',
+      comment:
+        'Where browsers fetch /public assets from, such as https://cdn.example.com. Empty: this server.',
+    },
+  ],
 };

@@ -6,4 +6,14 @@ export const winston: Feature = {
   description:
     'Structured JSON logs with request ids in every line; one object per finished request.',
   conflicts: ['pino'],
+  dependencies: ['winston'],
+  appModule: { order: 10 },
+  env: () => [
+    {
+      name: 'LOG_FORMAT',
+      example: '',
+      comment:
+        'json | pretty. Empty: pretty in development, JSON with timestamps and stacks otherwise.',
+    },
+  ],
 };

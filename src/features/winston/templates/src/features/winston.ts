@@ -1,0 +1,135 @@
+import type { Request, RequestHandler } from 'express';
+import winston from 'winston';
+import { readEnum, type Config } from '../config.js';
+import type { Feature } from '../feature.js';
+import { serializeError, type LogFields, type Logger } from '../logger.js';
+import { currentRequestId } from '../request-context.js';
+
+/** Header values that must never reach a log line, wherever they appear in the fields. */
+const SECRET_KEYS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+const REDACTED = '[redacted]';
+
+function scrub(value: unknown, depth: number): unknown {
+  if (value instanceof Error) return serializeError(value);
+  if (depth > 3 || value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return value;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = SECRET_KEYS.has(key.toLowerCase()) ? REDACTED : scrub(inner, depth + 1);
+  }
+  return out;
+}
+
+/**
+ * Adds the current request's id (from AsyncLocalStorage) to every line, turns Error values into
+ * { type, message, stack } and replaces Authorization and Cookie values.
+ */
+const requestContext = winston.format((info) => {
+  for (const key of Object.keys(info)) {
+    const value = info[key];
+    if (SECRET_KEYS.has(key.toLowerCase())) info[key] = REDACTED;
+    else if (value !== null && typeof value === 'object') info[key] = scrub(value, 1);
+  }
+  const requestId = currentRequestId();
+  if (requestId !== undefined && info.requestId === undefined) info.requestId = requestId;
+  return info;
+});
+
+function readableLine(info: winston.Logform.TransformableInfo): string {
+  const { level, message, timestamp, stack, ...fields } = info;
+  const rest = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+  const trace = typeof stack === 'string' ? `\n${stack}` : '';
+  return `${String(timestamp)} ${level} ${String(message)}${rest}${trace}`;
+}
+
+/** JSON with timestamps and error stacks in production; one readable line per entry in development. */
+export function createWinstonLogger(config: Config, env = process.env): winston.Logger {
+  const fallback = config.nodeEnv === 'development' ? 'pretty' : 'json';
+  const style = readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], fallback);
+  const format =
+    style === 'json'
+      ? winston.format.combine(
+          winston.format.errors({ stack: true }),
+          requestContext(),
+          winston.format.timestamp(),
+          winston.format.json(),
+        )
+      : winston.format.combine(
+          winston.format.errors({ stack: true }),
+          requestContext(),
+          winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
+          ...(process.stdout.isTTY ? [winston.format.colorize()] : []),
+          winston.format.printf(readableLine),
+        );
+  return winston.createLogger({
+    // winston's npm levels are exactly the app's: error, warn, info, http, verbose, debug, silly.
+    level: config.logLevel,
+    format,
+    transports: [new winston.transports.Console()],
+  });
+}
+
+/** Wraps a winston logger in the app's Logger interface. */
+export function asAppLogger(logger: winston.Logger): Logger {
+  const at =
+    (level: keyof Logger) =>
+    (message: string, fields?: LogFields): void => {
+      if (fields) logger.log(level, message, fields);
+      else logger.log(level, message);
+    };
+  return {
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    http: at('http'),
+    debug: at('debug'),
+  };
+}
+
+/** The route pattern (never the raw URL, which may carry ids or tokens), once one matched. */
+function routeOf(req: Request): string | undefined {
+  const path: unknown = req.route?.path;
+  return typeof path === 'string' ? `${req.baseUrl}${path}` : undefined;
+}
+
+/**
+ * One structured object per finished request, at the `http` level: method, route, status,
+ * duration and request id. Nothing is formatted into a string and parsed again (as morgan piped
+ * into winston would), and no header is logged.
+ */
+export function requestLogger(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    let logged = false;
+    const done = (): void => {
+      if (logged) return;
+      logged = true;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.http('request finished', {
+        requestId: res.locals.requestId as string | undefined,
+        method: req.method,
+        route: routeOf(req),
+        path: req.originalUrl.split('?', 1)[0],
+        status: res.statusCode,
+        durationMs: Math.round(durationMs * 100) / 100,
+        ...(!res.writableFinished && { aborted: true }),
+      });
+    };
+    res.once('finish', done);
+    res.once('close', done);
+    next();
+  };
+}
+
+const feature: Feature = {
+  name: 'winston',
+  createLogger(config) {
+    return asAppLogger(createWinstonLogger(config));
+  },
+  setup(app, ctx) {
+    app.use(requestLogger(ctx.logger));
+  },
+};
+
+export default feature;
