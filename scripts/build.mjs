@@ -1,10 +1,11 @@
 // Bundles the CLI into dist/ with esbuild: one file loads faster than many (see `npm run bench`).
 // Packages stay external (installed as dependencies); heavy ones are imported lazily in the code.
 import { build } from 'esbuild';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
 
+await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli.ts'],
   outdir: 'dist',
