@@ -33,7 +33,9 @@ vi.mock('../../src/features/index.js', async () => {
     scripts: () => ({ beta: 'node beta.js' }),
     env: () => [{ name: 'BETA_TTL', example: '60', comment: 'Beta TTL' }],
     appModule: { order: 10 },
-    composeServices: () => ({ beta: { image: 'beta:1', ports: ['6380:6380'] } }),
+    composeServices: () => ({
+      beta: { image: 'beta:1', ports: ['6380:6380'], command: ['beta', '--appendonly', 'no'] },
+    }),
   };
   const gamma: Feature = {
     id: 'gamma',
@@ -41,7 +43,12 @@ vi.mock('../../src/features/index.js', async () => {
     description: 'the gamma fixture',
     conflicts: ['alpha'],
   };
-  const docker: Feature = { id: 'docker', title: 'Docker', description: 'the docker fixture' };
+  const docker: Feature = {
+    id: 'docker',
+    title: 'Docker',
+    description: 'the docker fixture',
+    composeServices: () => ({ app: { build: '.', environment: { TRUST_PROXY: '1' } } }),
+  };
   const allFeatures = [base, alpha, beta, gamma, docker];
   return {
     allFeatures,
@@ -204,7 +211,10 @@ describe('add', () => {
     expect(read('src/app.ts')).toMatch(/\/\/ my edit\n$/);
     const compose = parseYaml(read('docker-compose.yml')) as Compose;
     expect(compose.volumes).toEqual({ data: {} });
-    expect(Object.keys(compose.services).sort()).toEqual(['alpha', 'beta']);
+    expect(Object.keys(compose.services).sort()).toEqual(['alpha', 'app', 'beta']);
+    // Written like render/compose.ts: YAML 1.1 quoting ('no' is a boolean there) and single quotes.
+    expect(read('docker-compose.yml')).toContain("- 'no'");
+    expect(read('docker-compose.yml')).toMatch(/^ {4}build: \.$/m); // the user's plain style stays
   });
 
   it('adds required features and is idempotent', async () => {
@@ -300,6 +310,7 @@ describe('remove', () => {
     expect(read('.env.example')).not.toContain('BETA_TTL');
     expect(read('README.md')).not.toContain('section:beta');
     expect(Object.keys((parseYaml(read('docker-compose.yml')) as Compose).services)).toEqual([
+      'app',
       'alpha',
     ]);
     expect(read('alpha.txt')).toBe('alpha\n');
