@@ -1,4 +1,5 @@
 import { selectableFeatures } from '../features/index.js';
+import { resolveFeatures } from '../features/resolve.js';
 import type { PackageManager } from '../features/types.js';
 import { packageManagers } from '../pm.js';
 import { validateProjectName } from './create.js';
@@ -38,11 +39,21 @@ export async function loadPrompts(): Promise<Prompts> {
       checkbox({
         message: 'Scaling features (space to toggle, enter to confirm):',
         choices: selectableFeatures.map((f) => ({
-          name: `${f.title} — ${f.description}`,
+          name: f.conflicts?.length ? `${f.title} (or ${f.conflicts.join(', ')})` : f.title,
           value: f.id,
           short: f.id,
+          description: f.description,
         })),
         pageSize: 16,
+        // Conflicting choices are explained on the spot instead of failing after the prompt.
+        validate: (choices) => {
+          try {
+            resolveFeatures(choices.map((c) => c.value));
+            return true;
+          } catch (error) {
+            return (error as Error).message;
+          }
+        },
       }),
     packageManager: (detected) =>
       select({
