@@ -5,4 +5,48 @@ export const redis: Feature = {
   title: 'Redis cache',
   description:
     'node-redis client, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
+  dependencies: ['redis', 'lru-cache'],
+  env: (project) => [
+    {
+      name: 'REDIS_URL',
+      example: 'redis://localhost:6379',
+      comment:
+        'Redis for the cache (and the shared rate-limit budget). Unset: an in-process LRU stands in. Redis down: requests are served from the origin.',
+    },
+    {
+      name: 'REDIS_KEY_PREFIX',
+      example: `${project.name}:`,
+      comment: 'Prefix of every cache key, so several apps can share one Redis.',
+    },
+    {
+      name: 'REDIS_COMMAND_TIMEOUT_MS',
+      example: '250',
+      comment:
+        'A cache command slower than this counts as a miss: a slow Redis never slows requests much.',
+    },
+    {
+      name: 'CACHE_TTL_SECONDS',
+      example: '60',
+      comment: 'Default lifetime of cached responses (each entry gets up to 10% jitter).',
+    },
+    {
+      name: 'CACHE_MAX_ENTRIES',
+      example: '1000',
+      comment: 'Size of the in-process LRU used when REDIS_URL is unset.',
+    },
+  ],
+  appModule: { order: 50 },
+  composeServices: () => ({
+    redis: {
+      image: 'redis:8-alpine',
+      command: ['redis-server', '--save', '', '--appendonly', 'no'],
+      healthcheck: {
+        test: ['CMD', 'redis-cli', 'ping'],
+        interval: '5s',
+        timeout: '3s',
+        retries: 5,
+      },
+      restart: 'unless-stopped',
+    },
+  }),
 };
