@@ -9,5 +9,7 @@ export function renderCompose(
   if (!project.has('docker')) return undefined;
   const services: Record<string, unknown> = {};
   for (const feature of features) Object.assign(services, feature.composeServices?.(project));
-  return stringify({ services }, { lineWidth: 0 });
+  // singleQuote: the project's prettier style. YAML 1.1 quotes strings such as 'no' or '22:22' that
+  // 1.1 parsers would read as booleans or numbers.
+  return stringify({ services }, { lineWidth: 0, singleQuote: true, version: '1.1' });
 }

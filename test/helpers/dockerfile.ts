@@ -1,0 +1,178 @@
+import { DockerfileParser, type Copy, type Env, type From, type Instruction } from 'dockerfile-ast';
+import { execa } from 'execa';
+import { cp, mkdir, readFile, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { copyBuildContext } from './dockerignore.js';
+
+/** One build stage of a parsed Dockerfile. */
+export interface Stage {
+  name: string | undefined;
+  /** The image or earlier stage it starts from, with build ARGs expanded (e.g. node:24-slim). */
+  from: string;
+  instructions: Instruction[];
+}
+
+export function parseStages(text: string): Stage[] {
+  const dockerfile = DockerfileParser.parse(text);
+  const stages: Stage[] = [];
+  for (const instruction of dockerfile.getInstructions()) {
+    if (instruction.getKeyword() === 'FROM') {
+      const from = instruction as From;
+      stages.push({
+        name: from.getBuildStage() ?? undefined,
+        from: from.getExpandedArguments()[0]?.getValue() ?? '',
+        instructions: [],
+      });
+    } else stages.at(-1)?.instructions.push(instruction);
+  }
+  return stages;
+}
+
+/** The exec-form argv of CMD or `HEALTHCHECK CMD`, as Docker reads it (a JSON array). */
+export function execForm(instruction: Instruction): string[] {
+  let content = instruction.getArgumentsContent() ?? '';
+  if (instruction.getKeyword() === 'HEALTHCHECK') {
+    content = content.replace(/^(?:--[a-z-]+=\S+\s+)*CMD\s+/, '');
+  }
+  const argv: unknown = JSON.parse(content);
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string'))
+    throw new Error(`${instruction.getKeyword()} is not in exec form: ${content}`);
+  return argv as string[];
+}
+
+/** What the last stage leaves behind: the image. */
+export interface BuiltImage {
+  /** The folder standing for the image's WORKDIR. */
+  dir: string;
+  env: Record<string, string>;
+  user: string | undefined;
+  cmd: string[];
+  healthcheck: string[] | undefined;
+  /** Every RUN command executed, per stage name. */
+  runs: { stage: string; command: string }[];
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Executes a Dockerfile's recipe without a Docker engine: each stage gets a folder standing for
+ * its WORKDIR (which must be one absolute folder); a stage built FROM an earlier stage starts as
+ * a copy of it, one FROM an image starts empty (the image's own tools, node and npm, are the
+ * machine's); COPY copies from the build context filtered by .dockerignore, or from an earlier
+ * stage with --from; ENV accumulates; RUN runs with `sh -c` in the stage folder with the stage's
+ * ENV (plus PATH and HOME so the machine's node, npm and npm cache are used). Anything else the
+ * recipe asks for (ADD, another WORKDIR) fails the run rather than being skipped.
+ */
+export async function executeRecipe(contextDir: string, root: string): Promise<BuiltImage> {
+  const stages = parseStages(await readFile(join(contextDir, 'Dockerfile'), 'utf8'));
+  const context = join(root, 'context');
+  await copyBuildContext(contextDir, context);
+  const built = new Map<string, { dir: string; env: Record<string, string>; workdir?: string }>();
+  const runs: BuiltImage['runs'] = [];
+  let last: BuiltImage | undefined;
+
+  for (const [index, stage] of stages.entries()) {
+    const key = stage.name ?? String(index);
+    const dir = join(root, `stage-${index}-${key}`);
+    const parent = built.get(stage.from);
+    const env: Record<string, string> = { ...parent?.env };
+    let workdir = parent?.workdir;
+    if (parent) await execa('cp', ['-a', parent.dir, dir]);
+    else await mkdir(dir, { recursive: true });
+    let user: string | undefined;
+    let cmd: string[] = [];
+    let healthcheck: string[] | undefined;
+
+    const inWorkdir = (path: string): string => {
+      if (!workdir) throw new Error(`stage ${key}: a path before any WORKDIR`);
+      const absolute = posix.resolve(workdir, path);
+      if (absolute !== workdir && !absolute.startsWith(`${workdir}/`))
+        throw new Error(`stage ${key}: ${path} is outside WORKDIR ${workdir}`);
+      return join(dir, posix.relative(workdir, absolute));
+    };
+
+    for (const instruction of stage.instructions) {
+      const keyword = instruction.getKeyword();
+      const args = instruction.getArguments().map((a) => a.getValue());
+      switch (keyword) {
+        case 'WORKDIR': {
+          const path = args[0] ?? '';
+          if (workdir !== undefined && workdir !== path)
+            throw new Error(`stage ${key}: only one WORKDIR is supported`);
+          workdir = path;
+          break;
+        }
+        case 'ENV':
+          for (const property of (instruction as Env).getProperties())
+            env[property.getName()] = property.getValue() ?? '';
+          break;
+        case 'COPY': {
+          const copy = instruction as Copy;
+          const fromStage = copy.getFromFlag()?.getValue();
+          const paths = args.filter((a) => !a.startsWith('--'));
+          const dest = paths.pop() ?? '';
+          const destPath = inWorkdir(dest);
+          const intoFolder = dest.endsWith('/') || paths.length > 1;
+          for (const source of paths) {
+            let from: string;
+            if (fromStage) {
+              const src = built.get(fromStage);
+              if (!src?.workdir) throw new Error(`COPY --from=${fromStage}: no such stage`);
+              from = join(src.dir, posix.relative(src.workdir, posix.resolve(src.workdir, source)));
+            } else from = join(context, source);
+            if (!(await exists(from)))
+              throw new Error(`stage ${key}: COPY ${source}: not in the build context or stage`);
+            const isDir = (await stat(from)).isDirectory();
+            const target = isDir || !intoFolder ? destPath : join(destPath, posix.basename(source));
+            await mkdir(isDir ? target : join(target, '..'), { recursive: true });
+            await cp(from, target, { recursive: true, verbatimSymlinks: true });
+          }
+          break;
+        }
+        case 'RUN': {
+          const command = instruction.getArgumentsContent() ?? '';
+          runs.push({ stage: key, command });
+          const result = await execa('sh', ['-c', command], {
+            cwd: dir,
+            env: {
+              ...env,
+              PATH: process.env.PATH ?? '',
+              HOME: process.env.HOME ?? '',
+              npm_config_prefer_offline: 'true',
+            },
+            extendEnv: false,
+            all: true,
+            reject: false,
+            stdin: 'ignore',
+          });
+          if (result.exitCode !== 0)
+            throw new Error(`stage ${key}: RUN ${command} failed:\n${String(result.all)}`);
+          break;
+        }
+        case 'USER':
+          user = args[0];
+          break;
+        case 'CMD':
+          cmd = execForm(instruction);
+          break;
+        case 'HEALTHCHECK':
+          healthcheck = execForm(instruction);
+          break;
+        case 'EXPOSE':
+        case 'ARG':
+          break;
+        default:
+          throw new Error(`stage ${key}: ${keyword} is not supported by this recipe runner`);
+      }
+    }
+    built.set(key, { dir, env, workdir });
+    last = { dir, env, user, cmd, healthcheck, runs };
+  }
+  if (!last) throw new Error('the Dockerfile has no stage');
+  return last;
+}
