@@ -1,0 +1,139 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasBinary } from '../helpers/binaries.js';
+import { send, whoami, type Whoami } from '../helpers/http-client.js';
+import { startApp, type Running } from '../helpers/processes.js';
+import { generateVerified } from '../helpers/project.js';
+import {
+  haproxyCheck,
+  lineChanges,
+  rewriteHaproxyConfig,
+  startHaproxy,
+  type RunningProxy,
+} from '../helpers/proxies.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
+  const parent = tempDir();
+  let dir: string;
+  let generated: string;
+  let apps: Running[];
+  let haproxy: RunningProxy;
+
+  beforeAll(async () => {
+    ({ dir } = await generateVerified(parent, 'lb-haproxy', ['--features', 'haproxy']));
+    generated = readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8');
+    const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
+    apps = [await startApp(dir, env), await startApp(dir, env)];
+    haproxy = await startHaproxy(
+      dir,
+      apps.map((a) => a.port),
+      join(parent, 'haproxy-run'),
+    );
+  }, 600_000);
+
+  it('generates a config that haproxy -c accepts as is, with compose DNS re-resolution', async () => {
+    expect(generated).toMatch(
+      /# BEGIN app servers\n\s+server-template app 1-10 app:3000 resolvers docker .*\n\s+# END app servers/,
+    );
+    expect(generated).toMatch(/resolvers docker\n\s+nameserver docker 127\.0\.0\.11:53/);
+    const file = join(parent, 'haproxy-as-generated.cfg');
+    writeFileSync(file, generated);
+    const checked = await haproxyCheck(file);
+    expect(checked.output).toContain('Configuration file is valid');
+    expect(checked.output).not.toMatch(/WARNING|ALERT/);
+    expect(checked.exitCode).toBe(0);
+  });
+
+  it('the config the test runs differs only in its server lines and bind address', async () => {
+    const rewritten = rewriteHaproxyConfig(generated, {
+      listenPort: 18080,
+      upstreamPorts: [18081, 18082],
+    });
+    const { added, removed } = lineChanges(generated, rewritten);
+    expect(removed.map((l) => l.trim())).toEqual([
+      'bind :8080',
+      expect.stringMatching(/^server-template app 1-10 app:3000 /),
+    ]);
+    expect(added.map((l) => l.trim())).toEqual([
+      'bind 127.0.0.1:18080',
+      'server app1 127.0.0.1:18081',
+      'server app2 127.0.0.1:18082',
+    ]);
+    const file = join(parent, 'haproxy-rewritten.cfg');
+    writeFileSync(file, rewritten);
+    const checked = await haproxyCheck(file);
+    expect(checked.output).toContain('Configuration file is valid');
+    expect(checked.exitCode).toBe(0);
+  });
+
+  it('spreads requests over both instances', async () => {
+    const pids = new Set<number>();
+    for (let i = 0; i < 20; i++) pids.add((await whoami(haproxy.url)).seen.instance.pid);
+    expect(pids).toEqual(new Set(apps.map((a) => a.pid)));
+  });
+
+  it("gives the app the client's real address and protocol, not forged headers", async () => {
+    const { seen } = await whoami(haproxy.url, {
+      'X-Forwarded-For': '203.0.113.7',
+      'X-Forwarded-Proto': 'https',
+    });
+    expect(seen.ip).toBe('127.0.0.1');
+    expect(seen.protocol).toBe('http');
+    // HAProxy added the address it saw after what the client sent; the app trusted one hop only.
+    expect(seen.forwardedFor).toBe('203.0.113.7, 127.0.0.1');
+  });
+
+  it("passes the caller's X-Request-Id, else one from HAProxy's unique-id-format", async () => {
+    const kept = await send(`${haproxy.url}/api/hello`, {
+      headers: { 'X-Request-Id': 'trace-42' },
+    });
+    expect(kept.headers['x-request-id']).toBe('trace-42');
+    const { reply, seen } = await whoami(haproxy.url);
+    // In hex: client and frontend address:port, timestamp, request counter, pid (not a UUID).
+    expect(seen.requestId).toMatch(
+      /^7F000001:[0-9A-F]+_7F000001:[0-9A-F]+_[0-9A-F]+_[0-9A-F]+:[0-9A-F]+$/,
+    );
+    expect(reply.headers['x-request-id']).toBe(seen.requestId);
+  });
+
+  it('keeps answering, without a single error, when an instance dies under traffic', async () => {
+    const [victim, survivor] = apps as [Running, Running];
+    const statuses: number[] = [];
+    const servedBy: number[] = [];
+    let killed = false;
+    const servedBeforeKill: number[] = [];
+    // 4 concurrent clients, 40 requests each; the victim is SIGKILLed after the first 20 answers.
+    const client = async (): Promise<void> => {
+      for (let i = 0; i < 40; i++) {
+        const reply = await send(`${haproxy.url}/whoami`);
+        statuses.push(reply.status);
+        if (reply.status === 200) {
+          servedBy.push((JSON.parse(reply.body.toString()) as Whoami).instance.pid);
+        }
+        if (statuses.length >= 20 && !killed) {
+          killed = true;
+          servedBeforeKill.push(...servedBy);
+          await victim.stop('SIGKILL');
+        }
+      }
+    };
+    await Promise.all([client(), client(), client(), client()]);
+    expect(killed).toBe(true);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(statuses).toHaveLength(160);
+    // The victim was in rotation when it died; afterwards only the survivor can have answered.
+    expect(servedBeforeKill).toContain(victim.pid);
+    expect(new Set(servedBy.slice(-40))).toEqual(new Set([survivor.pid]));
+  });
+
+  it('health checks on /readyz take the dead instance out of rotation', async () => {
+    // Two failed checks 2 s apart (sooner after live errors): HAProxy logs the server going DOWN.
+    const deadline = Date.now() + 15_000;
+    while (!/Server app\/app1 is DOWN/.test(haproxy.output()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(haproxy.output()).toMatch(/Server app\/app1 is DOWN/);
+  });
+});

@@ -1,0 +1,180 @@
+import { execa } from 'execa';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { hasBinary } from '../helpers/binaries.js';
+import { send, whoami, type Whoami } from '../helpers/http-client.js';
+import { startApp, type Running } from '../helpers/processes.js';
+import { generateVerified } from '../helpers/project.js';
+import {
+  lineChanges,
+  nginxTest,
+  rewriteNginxConfig,
+  startNginx,
+  type RunningProxy,
+} from '../helpers/proxies.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
+  const parent = tempDir();
+  let dir: string;
+  let generated: string;
+  let apps: Running[];
+  let nginx: RunningProxy;
+
+  beforeAll(async () => {
+    ({ dir } = await generateVerified(parent, 'lb-nginx', ['--features', 'nginx']));
+    generated = readFileSync(join(dir, 'nginx/nginx.conf'), 'utf8');
+    const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
+    apps = [await startApp(dir, env), await startApp(dir, env)];
+    nginx = await startNginx(
+      dir,
+      apps.map((a) => a.port),
+      join(parent, 'nginx-run'),
+    );
+  }, 600_000);
+
+  it('generates a config for compose replicas that nginx -t accepts once compose names are loopback ports', async () => {
+    // The compose-only part, as generated: one re-resolved `app` server line, in its block.
+    expect(generated).toMatch(
+      /# BEGIN app servers\n\s+server app:3000 max_fails=3 fail_timeout=10s resolve;\n\s+# END app servers/,
+    );
+    expect(generated).toContain('resolver 127.0.0.11 valid=10s');
+    expect(generated).toMatch(/zone app \d+k;/);
+
+    // The test's rewrite changes only the server lines, the listen address and temp paths.
+    const rewritten = rewriteNginxConfig(generated, {
+      listenPort: 18080,
+      upstreamPorts: [18081, 18082],
+      tempDir: join(parent, 'nginx-t'),
+    });
+    const { added, removed } = lineChanges(generated, rewritten);
+    expect(removed.map((l) => l.trim())).toEqual([
+      'server app:3000 max_fails=3 fail_timeout=10s resolve;',
+      'listen 80 default_server;',
+    ]);
+    for (const line of added) {
+      expect(line.trim()).toMatch(
+        /^(server 127\.0\.0\.1:1808[12] max_fails=3 fail_timeout=10s;|listen 127\.0\.0\.1:18080 default_server;|\w+_temp_path \S+;)$/,
+      );
+    }
+    const file = join(parent, 'nginx-t.conf');
+    writeFileSync(file, rewritten);
+    const checked = await nginxTest(file, join(parent, 'nginx-t'));
+    expect(checked.output).toContain('test is successful');
+    expect(checked.exitCode).toBe(0);
+  });
+
+  it('the generated config as is fails on this nginx only if it predates `resolve` (1.27.3)', async () => {
+    const file = join(parent, 'nginx-as-generated.conf');
+    writeFileSync(file, generated);
+    const checked = await nginxTest(file, join(parent, 'nginx-t'));
+    const [major = 0, minor = 0, patch = 0] = await nginxVersion();
+    if (major === 1 && minor * 1000 + patch < 27_003) {
+      // Debian 12's 1.22: the one thing it rejects is the `resolve` parameter.
+      expect(checked.exitCode).not.toBe(0);
+      expect(checked.output).toMatch(/invalid parameter "resolve"/);
+    } else {
+      expect(checked.output).not.toMatch(/invalid parameter/);
+    }
+  });
+
+  it('spreads requests over both instances', async () => {
+    const pids = new Set<number>();
+    for (let i = 0; i < 20; i++) pids.add((await whoami(nginx.url)).seen.instance.pid);
+    expect(pids).toEqual(new Set(apps.map((a) => a.pid)));
+  });
+
+  it("gives the app the client's real address and protocol, not forged headers", async () => {
+    const { seen } = await whoami(nginx.url, {
+      'X-Forwarded-For': '203.0.113.7',
+      'X-Forwarded-Proto': 'https',
+    });
+    expect(seen.ip).toBe('127.0.0.1');
+    expect(seen.protocol).toBe('http');
+    // nginx appended the address it saw to what the client sent; the app trusted one hop only.
+    expect(seen.forwardedFor).toBe('203.0.113.7, 127.0.0.1');
+  });
+
+  it("passes the caller's X-Request-Id, else nginx's own $request_id", async () => {
+    const kept = await send(`${nginx.url}/api/hello`, { headers: { 'X-Request-Id': 'trace-42' } });
+    expect(kept.headers['x-request-id']).toBe('trace-42');
+    const made = await send(`${nginx.url}/whoami`);
+    const body = JSON.parse(made.body.toString()) as Whoami;
+    // 32 hex digits is nginx's format (the app would make a UUID with dashes).
+    expect(body.requestId).toMatch(/^[0-9a-f]{32}$/);
+    expect(made.headers['x-request-id']).toBe(body.requestId);
+  });
+
+  it('gzips JSON at nginx', async () => {
+    const payload = {
+      items: Array.from({ length: 200 }, (_, i) => ({ id: i, name: `item ${i}` })),
+    };
+    const reply = await send(`${nginx.url}/api/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept-Encoding': 'gzip' },
+      body: JSON.stringify(payload),
+    });
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-encoding']).toBe('gzip');
+    expect(reply.headers.vary).toMatch(/Accept-Encoding/i);
+    const json = JSON.parse(gunzipSync(reply.body).toString()) as { received: unknown };
+    expect(json.received).toEqual(payload);
+    expect(reply.body.length).toBeLessThan(JSON.stringify(json).length / 2);
+
+    // The app itself does not compress (that is nginx's job).
+    const direct = await send(`${apps[0]?.url ?? ''}/api/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Accept-Encoding': 'gzip' },
+      body: JSON.stringify(payload),
+    });
+    expect(direct.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('refuses bodies over client_max_body_size before they reach the app', async () => {
+    const reply = await send(`${nginx.url}/api/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ big: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expect(reply.status).toBe(413);
+    expect(reply.headers['x-request-id']).toBeUndefined();
+  });
+
+  it('keeps answering, without a single error, when an instance dies under traffic', async () => {
+    const [victim, survivor] = apps as [Running, Running];
+    const statuses: number[] = [];
+    const servedBy: number[] = [];
+    let killed = false;
+    const servedBeforeKill: number[] = [];
+    // 4 concurrent clients, 40 requests each; the victim is SIGKILLed after the first 20 answers.
+    const client = async (): Promise<void> => {
+      for (let i = 0; i < 40; i++) {
+        const reply = await send(`${nginx.url}/whoami`);
+        statuses.push(reply.status);
+        if (reply.status === 200)
+          servedBy.push((JSON.parse(reply.body.toString()) as Whoami).instance.pid);
+        if (statuses.length >= 20 && !killed) {
+          killed = true;
+          servedBeforeKill.push(...servedBy);
+          await victim.stop('SIGKILL');
+        }
+      }
+    };
+    await Promise.all([client(), client(), client(), client()]);
+    expect(killed).toBe(true);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(statuses).toHaveLength(160);
+    // The victim was in rotation when it died; afterwards only the survivor can have answered.
+    expect(servedBeforeKill).toContain(victim.pid);
+    expect(new Set(servedBy.slice(-40))).toEqual(new Set([survivor.pid]));
+  });
+});
+
+async function nginxVersion(): Promise<number[]> {
+  const result = await execa('nginx', ['-v'], { reject: false, all: true });
+  const match = /nginx\/(\d+)\.(\d+)\.(\d+)/.exec(String(result.all));
+  if (!match) throw new Error(`cannot read nginx -v: ${String(result.all)}`);
+  return match.slice(1).map(Number);
+}

@@ -1,0 +1,260 @@
+/**
+ * Runs the nginx or HAProxy config a project generated, on loopback, in front of app instances
+ * started with startApp(). Compose-only details are rewritten, and nothing else:
+ *
+ * nginx (rewriteNginxConfig):
+ *   1. each `server app:PORT <params> resolve;` line between `# BEGIN app servers` and
+ *      `# END app servers` becomes one `server 127.0.0.1:<port> <params>;` line per instance
+ *      (`resolve` dropped: Debian's nginx 1.22 predates it, and loopback ports need no DNS);
+ *   2. `listen 80` becomes `listen 127.0.0.1:<free port>`;
+ *   3. the five `*_temp_path` directives are added at the top of `http {`, in the temp folder
+ *      (the distribution's defaults are system folders).
+ *   nginx itself is started with `-p <temp> -e stderr -g 'pid <temp>/nginx.pid;'` (and
+ *   `daemon off;` when running), so pid and error log stay in the temp folder too.
+ * HAProxy (rewriteHaproxyConfig):
+ *   1. the `server-template app ... app:PORT ...` line between the same markers becomes one
+ *      `server appN 127.0.0.1:<port>` line per instance (their check settings come from the
+ *      generated `default-server` line, untouched);
+ *   2. `bind :8080` becomes `bind 127.0.0.1:<free port>`.
+ */
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
+import { freePort, waitForHttp } from './ports.js';
+import type { Running } from './processes.js';
+
+const BEGIN = '# BEGIN app servers';
+const END = '# END app servers';
+
+/** Replaces the lines between the markers (exactly one such block) with `make(line)` per line. */
+function replaceServerBlock(config: string, make: (line: string) => string[]): string {
+  const lines = config.split('\n');
+  const begin = lines.findIndex((l) => l.trim() === BEGIN);
+  const end = lines.findIndex((l) => l.trim() === END);
+  if (begin < 0 || end < begin || lines.filter((l) => l.trim() === BEGIN).length !== 1) {
+    throw new Error(`the config must have exactly one "${BEGIN}" … "${END}" block`);
+  }
+  const block = lines.slice(begin + 1, end).filter((l) => l.trim() && !l.trim().startsWith('#'));
+  return [...lines.slice(0, begin + 1), ...block.flatMap(make), ...lines.slice(end)].join('\n');
+}
+
+function replaceOnce(text: string, pattern: RegExp, replacement: string): string {
+  const matches = text.match(new RegExp(pattern.source, 'gm'));
+  if (matches?.length !== 1) throw new Error(`expected exactly one match of ${pattern}`);
+  return text.replace(new RegExp(pattern.source, 'm'), replacement);
+}
+
+export function rewriteNginxConfig(
+  config: string,
+  options: { listenPort: number; upstreamPorts: number[]; tempDir: string },
+): string {
+  let out = replaceServerBlock(config, (line) => {
+    const match = /^(\s*)server\s+app:\d+\s+(.*?)\s*resolve\s*;\s*$/.exec(line);
+    if (!match) throw new Error(`unexpected line in the app servers block: ${line}`);
+    const [, indent, params] = match;
+    return options.upstreamPorts.map((port) => `${indent}server 127.0.0.1:${port} ${params};`);
+  });
+  out = replaceOnce(out, /^(\s*)listen 80\b/, `$1listen 127.0.0.1:${options.listenPort}`);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((kind) => `    ${kind}_temp_path ${join(options.tempDir, `${kind}_temp`)};`)
+    .join('\n');
+  return replaceOnce(out, /^http \{$/, `http {\n${temp}`);
+}
+
+export function rewriteHaproxyConfig(
+  config: string,
+  options: { listenPort: number; upstreamPorts: number[] },
+): string {
+  const out = replaceServerBlock(config, (line) => {
+    const match = /^(\s*)server-template\s+app\s+\S+\s+app:\d+\b/.exec(line);
+    if (!match) throw new Error(`unexpected line in the app servers block: ${line}`);
+    return options.upstreamPorts.map(
+      (port, i) => `${match[1]}server app${i + 1} 127.0.0.1:${port}`,
+    );
+  });
+  return replaceOnce(out, /^(\s*)bind :8080$/, `$1bind 127.0.0.1:${options.listenPort}`);
+}
+
+/** Lines of `after` that are not in `before`, and lines of `before` that are not in `after`. */
+export function lineChanges(before: string, after: string): { added: string[]; removed: string[] } {
+  const a = new Set(before.split('\n'));
+  const b = new Set(after.split('\n'));
+  return {
+    added: [...b].filter((l) => !a.has(l)),
+    removed: [...a].filter((l) => !b.has(l)),
+  };
+}
+
+export interface CheckResult {
+  exitCode: number;
+  output: string;
+}
+
+/** A folder for one nginx run: prefix, temp paths, pid file (workers may run as another user). */
+function nginxDir(tempDir: string): string {
+  mkdirSync(tempDir, { recursive: true });
+  chmodSync(tempDir, 0o755);
+  return tempDir;
+}
+
+/** Runs a command to its end with stdout and stderr in a file (see runProxy for why). */
+function runToEnd(file: string, args: string[], logFile: string): Promise<CheckResult> {
+  const fd = openSync(logFile, 'w');
+  const child = spawn(file, args, { stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  return new Promise((resolve) => {
+    const done = (exitCode: number): void =>
+      resolve({ exitCode, output: readFileSync(logFile, 'utf8') });
+    child.once('exit', (code) => done(code ?? -1));
+    child.once('error', () => done(-1));
+  });
+}
+
+export function nginxTest(configFile: string, tempDir: string): Promise<CheckResult> {
+  const dir = nginxDir(tempDir);
+  const pid = `pid ${join(dir, 'nginx.pid')};`;
+  return runToEnd(
+    'nginx',
+    ['-t', '-p', dir, '-c', configFile, '-e', 'stderr', '-g', pid],
+    `${configFile}.test.log`,
+  );
+}
+
+export function haproxyCheck(configFile: string): Promise<CheckResult> {
+  return runToEnd('haproxy', ['-c', '-f', configFile], `${configFile}.check.log`);
+}
+
+export interface RunningProxy extends Running {
+  /** The rewritten config the proxy runs. */
+  config: string;
+}
+
+const proxies = new Set<RunningProxy>();
+// Every proxy is stopped when the test file ends (nginx workers outlive a SIGKILLed master, so
+// stop() also kills the workers it saw).
+afterAll(async () => {
+  await Promise.all([...proxies].map((p) => p.stop().catch(() => undefined)));
+});
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Starts a proxy in the foreground. Its stdout and stderr are files, not pipes: Node's pipes are
+ * sockets, which nginx cannot open as /dev/stdout (the access log of the generated config).
+ */
+async function runProxy(
+  file: string,
+  args: string[],
+  options: { port: number; healthPath: string; config: string; logDir: string },
+): Promise<RunningProxy> {
+  const out = join(options.logDir, `${file}.out.log`);
+  const err = join(options.logDir, `${file}.err.log`);
+  const fds = [openSync(out, 'a'), openSync(err, 'a')] as const;
+  const child = spawn(file, args, { stdio: ['ignore', fds[0], fds[1]] });
+  fds.forEach((fd) => closeSync(fd));
+  const exited = new Promise<number | undefined>((resolve) => {
+    child.once('exit', (code) => resolve(code ?? undefined));
+    child.once('error', () => resolve(undefined));
+  });
+  const output = (): string =>
+    [out, err].map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : '')).join('');
+  const url = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitForHttp(`${url}${options.healthPath}`, 10_000);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await exited;
+    throw new Error(`${(error as Error).message}\n${output()}`, { cause: error });
+  }
+  const pid = child.pid ?? -1;
+  const proxy: RunningProxy = {
+    port: options.port,
+    url,
+    pid,
+    config: options.config,
+    output,
+    async stop(signal = 'SIGTERM') {
+      proxies.delete(proxy);
+      const workers = childPids(pid);
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const code = await exited;
+      clearTimeout(timer);
+      for (const worker of workers) {
+        try {
+          process.kill(worker, 'SIGKILL');
+        } catch {
+          // already gone, as it should be
+        }
+      }
+      return code;
+    },
+  };
+  proxies.add(proxy);
+  return proxy;
+}
+
+/** Runs the project's nginx/nginx.conf (rewritten as above) in front of the given app ports. */
+export async function startNginx(
+  projectDir: string,
+  upstreamPorts: number[],
+  tempDir: string,
+): Promise<RunningProxy> {
+  const dir = nginxDir(tempDir);
+  const port = await freePort();
+  const config = rewriteNginxConfig(readFileSync(join(projectDir, 'nginx/nginx.conf'), 'utf8'), {
+    listenPort: port,
+    upstreamPorts,
+    tempDir: dir,
+  });
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, config);
+  const args = ['-p', dir, '-c', file, '-e', 'stderr'];
+  return runProxy('nginx', [...args, '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`], {
+    port,
+    healthPath: '/nginx-health',
+    config,
+    logDir: dir,
+  });
+}
+
+/** Runs the project's haproxy/haproxy.cfg (rewritten as above) in front of the given app ports. */
+export async function startHaproxy(
+  projectDir: string,
+  upstreamPorts: number[],
+  tempDir: string,
+): Promise<RunningProxy> {
+  mkdirSync(tempDir, { recursive: true });
+  const port = await freePort();
+  const config = rewriteHaproxyConfig(
+    readFileSync(join(projectDir, 'haproxy/haproxy.cfg'), 'utf8'),
+    { listenPort: port, upstreamPorts },
+  );
+  const file = join(tempDir, 'haproxy.cfg');
+  writeFileSync(file, config);
+  return runProxy('haproxy', ['-f', file, '-db'], {
+    port,
+    healthPath: '/haproxy-health',
+    config,
+    logDir: tempDir,
+  });
+}
