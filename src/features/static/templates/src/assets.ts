@@ -19,8 +19,13 @@ export function assetUrl(path: string, base: string = (cachedBase ??= assetBaseU
   return `${base}${path.startsWith('/') ? path : `/${path}`}`;
 }
 
-/** `app.3f9a1c2b.js`, `app-3f9a1c2b.css`: a content hash of 8+ hex digits before the extension. */
-const FINGERPRINTED = /[.-][0-9a-f]{8,64}\.[a-z0-9]+$/i;
+/**
+ * A content hash right before the extension, after `.` or `-`: 8+ hex digits (`app.3f9a1c2b.js`),
+ * or the 8-character hashes of Vite/Rollup and esbuild (`index-BwK3f2aQ.js`, `app-2QF3BUMO.css`:
+ * at least one digit and one capital, so that `item-list2025.js` is not taken for one).
+ */
+const FINGERPRINTED =
+  /[.-](?:[0-9a-fA-F]{8,64}|(?=[\w-]{0,7}\d)(?=[\w-]{0,7}[A-Z])[\w-]{8})\.[A-Za-z0-9]+$/;
 
 export function isFingerprinted(path: string): boolean {
   return FINGERPRINTED.test(path);

@@ -78,7 +78,10 @@ describe('static assets', () => {
   it('recognises fingerprinted names', () => {
     expect(isFingerprinted('app.3f9a1c2b.js')).toBe(true);
     expect(isFingerprinted('/assets/vendor-0a1b2c3d4e5f.css')).toBe(true);
+    expect(isFingerprinted('index-BwK3f2aQ.js')).toBe(true);
+    expect(isFingerprinted('app-2QF3BUMO.css')).toBe(true);
     expect(isFingerprinted('app.js')).toBe(false);
+    expect(isFingerprinted('item-list2025.js')).toBe(false);
     expect(isFingerprinted('react-production.js')).toBe(false);
   });
 });
