@@ -22,6 +22,9 @@ export const versions = {
   '@types/express': '^5.0.6',
   tsx: '^4.23.15',
   vitest: '^5.1.2',
+  // vitest's peer; 8.4.0 lists an optional dependency the registry may not serve, and npm ci then
+  // refuses the lockfile npm install just wrote (npm/cli#9846). Exact until that is fixed.
+  vite: '8.3.8',
   supertest: '^7.3.2',
   '@types/supertest': '^7.2.1',
   eslint: '^10.15.0',

@@ -13,6 +13,7 @@ export const base: Feature = {
     '@types/express',
     'tsx',
     'vitest',
+    'vite',
     'supertest',
     '@types/supertest',
     'eslint',
