@@ -19,13 +19,24 @@ export interface RunningServer {
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HEADERS_TIMEOUT_MS = 66_000;
+/**
+ * After SIGTERM the server keeps its listener this long while every answer closes its connection
+ * (`Connection: close`). A keep-alive socket closed while idle may be carrying the client's next
+ * request at that very moment, which the client would see as a reset: letting active clients
+ * finish their keep-alive connections first avoids that race.
+ */
+const DRAIN_GRACE_MS = 1_000;
 
 export async function startServer(
   ctx: AppContext,
   features: readonly Feature[],
 ): Promise<RunningServer> {
   const app = await createApp(ctx, features);
-  const server = createServer(app);
+  let draining = false;
+  const server = createServer((req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+    app(req, res);
+  });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
@@ -39,6 +50,9 @@ export async function startServer(
 
   const stop = async (): Promise<void> => {
     markShuttingDown();
+    draining = true;
+    const grace = Math.min(DRAIN_GRACE_MS, ctx.config.shutdownTimeoutMs);
+    await new Promise((resolve) => setTimeout(resolve, grace));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive sockets become idle as their last response ends: close them as they do.
     server.closeIdleConnections();
