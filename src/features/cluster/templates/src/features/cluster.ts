@@ -99,6 +99,7 @@ async function runPrimary(ctx: AppContext): Promise<void> {
       for (const timer of respawns) clearTimeout(timer);
       // Workers exit on their own once the primary is gone (they watch 'disconnect').
       process.exit(1);
+      return;
     }
     logger.warn('worker died unexpectedly: respawning', {
       worker: worker.id,

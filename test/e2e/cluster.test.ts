@@ -1,0 +1,144 @@
+import { createServer, type Server } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { childPids, getFresh, isAlive, runLoad, waitFor } from '../helpers/load.js';
+import { freePort } from '../helpers/ports.js';
+import { spawnTracked, startApp } from '../helpers/processes.js';
+import { generateVerified } from '../helpers/project.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * The cluster feature, end to end: a project generated with `--features cluster` (full verify),
+ * built, then run as production would (`node dist/main.js`) and driven over HTTP and with signals.
+ */
+describe('cluster feature', () => {
+  let dir = '';
+
+  beforeAll(async () => {
+    const parent = tempDir();
+    ({ dir } = await generateVerified(parent, 'clustered', ['--features', 'cluster']));
+  });
+
+  it('documents its variables and the one-process-per-pod rule', async () => {
+    const readme = await readFile(join(dir, 'README.md'), 'utf8');
+    expect(readme).toContain('## Node cluster');
+    expect(readme).toMatch(/Kubernetes[^\n]*one process per pod[^\n]*WEB_CONCURRENCY=1/);
+    const env = await readFile(join(dir, '.env.example'), 'utf8');
+    expect(env).toMatch(/^WEB_CONCURRENCY=/m);
+    expect(env).toMatch(/^CLUSTER_MAX_CRASHES=/m);
+  });
+
+  it('forks WEB_CONCURRENCY workers', async () => {
+    const app = await startApp(dir, { WEB_CONCURRENCY: '3' });
+    expect(await waitFor(async () => (await childPids(app.pid)).length === 3, 20_000)).toBe(true);
+    expect((await fetch(`${app.url}/api/hello`)).status).toBe(200);
+    expect(await app.stop()).toBe(0);
+  });
+
+  it('keeps answering when a worker is killed with -9, and respawns it', async () => {
+    const app = await startApp(dir, { WEB_CONCURRENCY: '2' });
+    expect(await waitFor(async () => (await childPids(app.pid)).length === 2, 20_000)).toBe(true);
+    const before = await childPids(app.pid);
+    const victim = before[0]!;
+
+    const load = runLoad(`${app.url}/api/hello`, {
+      concurrency: 3,
+      durationMs: 4_000,
+      maxRequests: 5_000,
+      pauseMs: 5,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    process.kill(victim, 'SIGKILL');
+    expect(
+      await waitFor(() => app.output().includes('worker died unexpectedly: respawning'), 10_000),
+    ).toBe(true);
+    // The survivor keeps answering while the replacement starts (new connections: the dead
+    // worker's sockets died with it). Generous bounds: the point is "does not hang".
+    for (let i = 0; i < 10; i++) expect(await getFresh(`${app.url}/api/hello`, 10_000)).toBe(200);
+    const result = await load;
+    expect(result.ok).toBeGreaterThan(0);
+    expect(result.refused).toBe(0);
+
+    const respawned = await waitFor(async () => {
+      const now = await childPids(app.pid);
+      return now.length === 2 && !now.includes(victim);
+    }, 30_000);
+    expect(respawned, `workers now: ${(await childPids(app.pid)).join(', ')}`).toBe(true);
+    expect(app.output()).toContain('worker died unexpectedly: respawning');
+    expect(await getFresh(`${app.url}/api/hello`)).toBe(200);
+    expect(await app.stop()).toBe(0);
+  });
+
+  it('on SIGTERM under load drains: no accepted request fails, then exits 0', async () => {
+    const app = await startApp(dir, { WEB_CONCURRENCY: '2', LOG_LEVEL: 'info' });
+    // Both workers listening, so the load is spread over them.
+    expect(
+      await waitFor(() => app.output().split('"server listening"').length - 1 === 2, 20_000),
+    ).toBe(true);
+    let exited!: Promise<number | undefined>;
+    const stopped = new Promise<void>((resolve) => {
+      setTimeout(() => {
+        exited = app.stop('SIGTERM');
+        void exited.then(() => resolve());
+      }, 1_500);
+    });
+    const concurrency = 4;
+    const result = await runLoad(`${app.url}/api/hello`, {
+      concurrency,
+      durationMs: 30_000,
+      maxRequests: 30_000,
+      until: stopped,
+    });
+    await stopped;
+    expect(await exited).toBe(0);
+    // Keep-alive connections, as a proxy would use: none of the requests the workers accepted
+    // failed (no 5xx, no reset, no hang-up, no timeout).
+    expect(result.failures, JSON.stringify(result)).toEqual([]);
+    expect(result.ok).toBeGreaterThan(0);
+    // After the listeners closed, new connections were refused...
+    expect(result.refused).toBeGreaterThan(0);
+    // ...or, at the instant of closing, reset from the accept queue before any answer: at most
+    // the one connection each client loop was opening then.
+    expect(result.resetBeforeAccept).toBeLessThanOrEqual(concurrency);
+    expect(app.output()).toContain('"all workers stopped"');
+  });
+
+  it('workers exit at once when the primary dies', async () => {
+    const app = await startApp(dir, { WEB_CONCURRENCY: '2' });
+    expect(await waitFor(async () => (await childPids(app.pid)).length === 2, 20_000)).toBe(true);
+    const workers = await childPids(app.pid);
+    await app.stop('SIGKILL');
+    const gone = await waitFor(() => workers.every((pid) => !isAlive(pid)), 10_000);
+    expect(gone, `still alive: ${workers.filter(isAlive).join(', ')}`).toBe(true);
+  });
+
+  it('stops a crash loop with a clear error and exit code 1', async () => {
+    // Workers cannot listen on a port that is taken: every worker dies at start-up.
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const { child, output } = spawnTracked(process.execPath, ['dist/main.js'], {
+        cwd: dir,
+        env: {
+          NODE_ENV: 'production',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+          WEB_CONCURRENCY: '2',
+          CLUSTER_MAX_CRASHES: '3',
+        },
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const result = await child;
+      clearTimeout(timer);
+      expect(result.exitCode, output()).toBe(1);
+      expect(output()).toContain('crash loop: too many workers died, stopping');
+      // It backed off and respawned before giving up: not a tight loop.
+      expect(output().split('worker died unexpectedly: respawning').length - 1).toBe(3);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+});
