@@ -1,13 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
+import { runCli } from '../helpers/cli.js';
+import { assertValidCompose } from '../helpers/compose-schema.js';
 import { send, whoami, type Whoami } from '../helpers/http-client.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import {
   haproxyCheck,
   lineChanges,
+  proxyConnectionsTo,
   rewriteHaproxyConfig,
   startHaproxy,
   type RunningProxy,
@@ -98,6 +102,15 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
     expect(reply.headers['x-request-id']).toBe(seen.requestId);
   });
 
+  it('keeps connections to the app open between requests (upstream keep-alive)', async () => {
+    for (let i = 0; i < 30; i++) expect((await send(`${haproxy.url}/api/hello`)).status).toBe(200);
+    // Every response is complete, yet connections to the app stay open for the next requests;
+    // without keep-alive there would be none (one connection per request, closed after it).
+    const open = apps.map((a) => proxyConnectionsTo(haproxy, a.port));
+    expect(open.reduce((a, b) => a + b)).toBeGreaterThan(0);
+    expect(open.reduce((a, b) => a + b)).toBeLessThan(30);
+  });
+
   it('keeps answering, without a single error, when an instance dies under traffic', async () => {
     const [victim, survivor] = apps as [Running, Running];
     const statuses: number[] = [];
@@ -135,5 +148,54 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(haproxy.output()).toMatch(/Server app\/app1 is DOWN/);
+  });
+});
+
+describe('haproxy feature with docker: the compose service', () => {
+  const parent = tempDir();
+
+  it('runs a pinned image with the generated config, in front of the scaled app service', async () => {
+    const result = await runCli(
+      ['lb', '--features', 'haproxy,docker', '--port', '4000', '--yes', '--no-install', '--no-git'],
+      { cwd: parent },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const dir = join(parent, 'lb');
+    const compose = parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    expect(() => assertValidCompose(compose)).not.toThrow();
+    const service = compose.services.haproxy as {
+      image: string;
+      ports: string[];
+      volumes: string[];
+      depends_on: unknown;
+      healthcheck: { test: string[] };
+    };
+    // HAProxy 3.x, pinned to a release line, on Alpine (busybox wget for the health check).
+    expect(service.image).toMatch(/^haproxy:3\.\d+(?:\.\d+)?-alpine$/);
+    expect(service.depends_on).toEqual({ app: { condition: 'service_healthy' } });
+
+    // The mounted file is the generated one, read-only, where the image reads its config.
+    const [source, target, mode] = (service.volumes[0] ?? '').split(':');
+    expect(source).toBe('./haproxy/haproxy.cfg');
+    expect(existsSync(join(dir, source ?? ''))).toBe(true);
+    expect(target).toBe('/usr/local/etc/haproxy/haproxy.cfg');
+    expect(mode).toBe('ro');
+
+    // The published port leads to the port the config listens on; the health check asks the
+    // proxy itself; the config sends traffic to the app's port (--port 4000).
+    const config = readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8');
+    const listen = /^\s+bind :(\d+)$/m.exec(config)?.[1];
+    expect(service.ports).toEqual([`8080:${listen ?? '?'}`]);
+    expect(service.healthcheck.test.join(' ')).toContain(
+      `127.0.0.1${listen === '80' ? '' : `:${listen ?? ''}`}/haproxy-health`,
+    );
+    expect(config).toContain('/haproxy-health');
+    expect(/server-template app \S+ app:(\d+) /.exec(config)?.[1]).toBe('4000');
+    const app = compose.services.app as { environment: Record<string, string>; ports?: unknown };
+    expect(app.environment.PORT).toBe('4000');
+    expect(app.environment.TRUST_PROXY).toBe('1');
+    expect(app.ports).toBeUndefined();
   });
 });

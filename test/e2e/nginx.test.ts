@@ -1,14 +1,18 @@
 import { execa } from 'execa';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
+import { runCli } from '../helpers/cli.js';
+import { assertValidCompose } from '../helpers/compose-schema.js';
 import { send, whoami, type Whoami } from '../helpers/http-client.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import {
   lineChanges,
+  proxyConnectionsTo,
   nginxTest,
   rewriteNginxConfig,
   startNginx,
@@ -142,6 +146,15 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     expect(reply.headers['x-request-id']).toBeUndefined();
   });
 
+  it('keeps connections to the app open between requests (upstream keep-alive)', async () => {
+    for (let i = 0; i < 30; i++) expect((await send(`${nginx.url}/api/hello`)).status).toBe(200);
+    // Every response is complete, yet connections to the app stay open for the next requests;
+    // without keep-alive there would be none (one connection per request, closed after it).
+    const open = apps.map((a) => proxyConnectionsTo(nginx, a.port));
+    expect(open.reduce((a, b) => a + b)).toBeGreaterThan(0);
+    expect(open.reduce((a, b) => a + b)).toBeLessThan(30);
+  });
+
   it('keeps answering, without a single error, when an instance dies under traffic', async () => {
     const [victim, survivor] = apps as [Running, Running];
     const statuses: number[] = [];
@@ -178,3 +191,52 @@ async function nginxVersion(): Promise<number[]> {
   if (!match) throw new Error(`cannot read nginx -v: ${String(result.all)}`);
   return match.slice(1).map(Number);
 }
+
+describe('nginx feature with docker: the compose service', () => {
+  const parent = tempDir();
+
+  it('runs a pinned image with the generated config, in front of the scaled app service', async () => {
+    const result = await runCli(
+      ['lb', '--features', 'nginx,docker', '--port', '4000', '--yes', '--no-install', '--no-git'],
+      { cwd: parent },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const dir = join(parent, 'lb');
+    const compose = parse(readFileSync(join(dir, 'docker-compose.yml'), 'utf8')) as {
+      services: Record<string, Record<string, unknown>>;
+    };
+    expect(() => assertValidCompose(compose)).not.toThrow();
+    const service = compose.services.nginx as {
+      image: string;
+      ports: string[];
+      volumes: string[];
+      depends_on: unknown;
+      healthcheck: { test: string[] };
+    };
+    // nginx ≥ 1.27.3 (for `resolve`), pinned to a release line, on Alpine (busybox wget for the health check).
+    expect(service.image).toMatch(/^nginx:1\.(?:2[7-9]|[3-9]\d)(?:\.\d+)?-alpine$/);
+    expect(service.depends_on).toEqual({ app: { condition: 'service_healthy' } });
+
+    // The mounted file is the generated one, read-only, where the image reads its config.
+    const [source, target, mode] = (service.volumes[0] ?? '').split(':');
+    expect(source).toBe('./nginx/nginx.conf');
+    expect(existsSync(join(dir, source ?? ''))).toBe(true);
+    expect(target).toBe('/etc/nginx/nginx.conf');
+    expect(mode).toBe('ro');
+
+    // The published port leads to the port the config listens on; the health check asks the
+    // proxy itself; the config sends traffic to the app's port (--port 4000).
+    const config = readFileSync(join(dir, 'nginx/nginx.conf'), 'utf8');
+    const listen = /^\s+listen (\d+) default_server;$/m.exec(config)?.[1];
+    expect(service.ports).toEqual([`8080:${listen ?? '?'}`]);
+    expect(service.healthcheck.test.join(' ')).toContain(
+      `127.0.0.1${listen === '80' ? '' : `:${listen ?? ''}`}/nginx-health`,
+    );
+    expect(config).toContain('/nginx-health');
+    expect(/server app:(\d+) /.exec(config)?.[1]).toBe('4000');
+    const app = compose.services.app as { environment: Record<string, string>; ports?: unknown };
+    expect(app.environment.PORT).toBe('4000');
+    expect(app.environment.TRUST_PROXY).toBe('1');
+    expect(app.ports).toBeUndefined();
+  });
+});

@@ -24,7 +24,9 @@ import {
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -257,4 +259,41 @@ export async function startHaproxy(
     config,
     logDir: tempDir,
   });
+}
+
+/** The socket inodes a process holds open (from its /proc/<pid>/fd links). */
+function socketInodes(pid: number): Set<string> {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (match?.[1]) inodes.add(match[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/**
+ * The proxy's open (ESTABLISHED) TCP connections to a loopback port, from /proc/net/tcp and the
+ * proxy's own file descriptors (master and workers): after every response is complete, those to an
+ * app port are idle keep-alive connections the proxy kept for reuse.
+ */
+export function proxyConnectionsTo(proxy: RunningProxy, port: number): number {
+  const owned = new Set([proxy.pid, ...childPids(proxy.pid)].flatMap((p) => [...socketInodes(p)]));
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter(
+      (cols) => cols[2]?.endsWith(`:${hexPort}`) && cols[3] === '01' && owned.has(cols[9] ?? ''),
+    ).length;
 }
