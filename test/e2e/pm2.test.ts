@@ -1,0 +1,146 @@
+import { execa } from 'execa';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getFresh } from '../helpers/load.js';
+import { freePort, waitForHttp } from '../helpers/ports.js';
+import { generateVerified } from '../helpers/project.js';
+import { tempDir } from '../helpers/tmp.js';
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A free port whose successor is free too (PM2 instance i scrapes on METRICS_PORT + i). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port < 65535 && (await portIsFree(port + 1))) return port;
+  }
+}
+
+function sample(text: string, name: string, labels: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/**
+ * The pm2 feature, end to end: `--features pm2,metrics` (full verify), then the built app run by the
+ * project's own pm2 (a private PM2_HOME, killed at the end) in cluster mode with two instances.
+ */
+describe('pm2 feature (with metrics)', () => {
+  let dir = '';
+  let pm2Home = '';
+  let env: Record<string, string> = {};
+  let started = false;
+
+  const pm2 = (...args: string[]) =>
+    execa(process.execPath, [join(dir, 'node_modules/pm2/bin/pm2'), ...args], {
+      cwd: dir,
+      env,
+      reject: false,
+      stdin: 'ignore',
+      timeout: 120_000,
+    });
+
+  beforeAll(async () => {
+    const parent = tempDir();
+    ({ dir } = await generateVerified(parent, 'managed', ['--features', 'pm2,metrics']));
+    pm2Home = tempDir('cse-pm2-');
+  });
+
+  afterAll(async () => {
+    if (started) await pm2('kill');
+  });
+
+  it('ships ecosystem.config.cjs, the start:pm2 script and pm2 from the version map', async () => {
+    const pkg = JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+      dependencies: Record<string, string>;
+    };
+    expect(pkg.scripts['start:pm2']).toContain('ecosystem.config.cjs');
+    expect(pkg.dependencies.pm2).toMatch(/^\^\d+/);
+    const readme = await readFile(join(dir, 'README.md'), 'utf8');
+    expect(readme).toContain('## PM2');
+    expect(readme).toMatch(/aggregation cannot work/);
+  });
+
+  it('serves under pm2 in cluster mode; each instance reports its own metrics', async () => {
+    const port = await freePort();
+    const metricsPort = await freePortPair();
+    env = {
+      ...(process.env as Record<string, string>),
+      PM2_HOME: pm2Home,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+      METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: '3000',
+    };
+    started = true;
+    const start = await pm2('start', 'ecosystem.config.cjs');
+    expect(start.exitCode, `${String(start.stdout)}\n${String(start.stderr)}`).toBe(0);
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/healthz`, 60_000);
+
+    const list = JSON.parse(String((await pm2('jlist')).stdout)) as {
+      pm2_env: { status: string; exec_mode: string; kill_timeout: number };
+    }[];
+    expect(list).toHaveLength(2);
+    for (const proc of list) {
+      expect(proc.pm2_env.exec_mode).toBe('cluster_mode');
+      expect(proc.pm2_env.kill_timeout).toBeGreaterThan(3000);
+    }
+    // wait_ready: both instances come online once they signalled ready.
+    const online = async (): Promise<boolean> => {
+      const procs = JSON.parse(String((await pm2('jlist')).stdout)) as {
+        pm2_env: { status: string };
+      }[];
+      return procs.every((p) => p.pm2_env.status === 'online');
+    };
+    const deadline = Date.now() + 60_000;
+    while (!(await online()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    expect(await online()).toBe(true);
+
+    const N = 30;
+    for (let i = 0; i < N; i++) expect(await getFresh(`${url}/api/hello`)).toBe(200);
+
+    // Per-process scraping: instance i on METRICS_PORT + i; PM2 spread the requests over both.
+    const counts: number[] = [];
+    for (const p of [metricsPort, metricsPort + 1]) {
+      const res = await fetch(`http://127.0.0.1:${p}/metrics`);
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      counts.push(
+        sample(
+          text,
+          'http_request_duration_seconds_count',
+          'method="GET",route="/api/hello",status_code="200"',
+        ) ?? 0,
+      );
+    }
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(N);
+    expect(Math.min(...counts)).toBeGreaterThan(0);
+
+    // pm2 stop sends SIGINT: each instance drains and exits on its own, before kill_timeout.
+    const stop = await pm2('stop', 'all');
+    expect(stop.exitCode).toBe(0);
+    const logs = join(pm2Home, 'logs');
+    const out = (
+      await Promise.all(
+        (await readdir(logs))
+          .filter((f) => f.endsWith('.log'))
+          .map((f) => readFile(join(logs, f), 'utf8')),
+      )
+    ).join('\n');
+    expect(out.split('"shutting down","signal":"SIGINT"').length - 1).toBe(2);
+    expect(out).not.toContain('second signal');
+    expect(out).not.toContain('shutdown deadline reached');
+  });
+});
