@@ -9,7 +9,7 @@ export function whoamiEnv(proxy: string): EnvVar[] {
     {
       name: 'PROXY_WHOAMI',
       example: 'false',
-      comment: `GET /whoami shows the client ip, protocol and instance the app sees behind ${proxy} (checks TRUST_PROXY). Default: on outside production.`,
+      comment: `GET /whoami shows the client ip, protocol and instance the app sees, to check the setup behind ${proxy}, which needs TRUST_PROXY=1. true | false; default: on outside production.`,
     },
   ];
 }
