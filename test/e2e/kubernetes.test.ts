@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { isOnPath } from '../../src/pm.js';
+import { freePort, waitForHttp } from '../helpers/ports.js';
+import { spawnTracked } from '../helpers/processes.js';
 import { runCli } from '../helpers/cli.js';
 import { parseYamlDocuments, validateK8sObject, type K8sObject } from '../helpers/k8s.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -224,4 +226,68 @@ describe('kubernetes manifests', () => {
       }
     },
   );
+});
+
+describe('kubernetes: the app under the pod spec', () => {
+  let dir: string;
+  let objects: K8sObject[];
+
+  beforeAll(async () => {
+    const cwd = join(parent, 'installed');
+    await mkdir(cwd);
+    // A real install (no full test-build: only the build is needed here).
+    const result = await runCli(
+      [NAME, '--features', 'kubernetes,cluster', '--yes', '--no-git', '--no-verify'],
+      { cwd, env: { npm_config_prefer_offline: 'true' } },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    dir = join(cwd, NAME);
+    const build = await execa('npm', ['run', 'build'], { cwd: dir, reject: false, all: true });
+    expect(build.exitCode, String(build.all)).toBe(0);
+    objects = [];
+    for (const file of ['configmap.yaml', 'deployment.yaml']) {
+      const text = await readFile(join(dir, 'k8s', file), 'utf8');
+      for (const doc of parseYamlDocuments(text, file)) objects.push(validateK8sObject(doc, file));
+    }
+  }, 300_000);
+
+  it('boots with the ConfigMap as its environment: probes answer, one worker, drains within the grace period', async () => {
+    const config = find(objects, 'ConfigMap', `${NAME}-config`) as any;
+    const deployment = find(objects, 'Deployment', NAME) as any;
+    const container = appContainer(deployment);
+    expect(Number(config.data.PORT)).toBe(container.ports[0].containerPort);
+    const port = await freePort();
+    // The pod's environment (envFrom the ConfigMap), on a loopback port of this machine.
+    const env = {
+      ...(config.data as Record<string, string>),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PATH: process.env.PATH ?? '',
+    };
+    const { child, output } = spawnTracked(process.execPath, ['dist/main.js'], { cwd: dir, env });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}${container.startupProbe.httpGet.path}`, 30_000).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}\n${output()}`);
+      },
+    );
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      const res = await fetch(`${url}${container[probe].httpGet.path}`);
+      expect(res.status, `${probe}: ${output()}`).toBe(200);
+    }
+    // WEB_CONCURRENCY=1: the cluster primary runs exactly one worker.
+    const children = await execa('pgrep', ['-P', String(child.pid)], { reject: false });
+    expect(children.stdout.trim().split('\n').filter(Boolean), output()).toHaveLength(1);
+
+    const graceMs =
+      (deployment.spec.template.spec.terminationGracePeriodSeconds -
+        container.lifecycle.preStop.sleep.seconds) *
+      1000;
+    const signalled = performance.now();
+    child.kill('SIGTERM');
+    const exit = await child;
+    expect(exit.exitCode, output()).toBe(0);
+    // Kubernetes would SIGKILL after the grace period (minus the preStop pause).
+    expect(performance.now() - signalled).toBeLessThan(graceMs);
+  }, 60_000);
 });
