@@ -227,10 +227,11 @@ export async function growProject(
   res.files = summarize(plan.changes);
   res.conflicts = plan.conflicts.map((c) => c.path);
   const where = relative(process.cwd(), options.directory) || '.';
+  const project = where === '.' ? 'this project' : where;
   const verb = kind === 'add' ? 'Adding' : 'Removing';
   const extra = kind === 'add' ? added.filter((id) => !requested.includes(id)) : [];
   out.info(
-    `${verb} ${quote(kind === 'add' ? added : removed)}${extra.length ? ` (${quote(extra)} ${extra.length > 1 ? 'are' : 'is'} required)` : ''} ${kind === 'add' ? 'to' : 'from'} ${where}.`,
+    `${verb} ${quote(kind === 'add' ? added : removed)}${extra.length ? ` (${quote(extra)} ${extra.length > 1 ? 'are' : 'is'} required)` : ''} ${kind === 'add' ? 'to' : 'from'} ${project}.`,
   );
 
   if (options.dryRun) {
@@ -256,10 +257,13 @@ export async function growProject(
       await writeJournal(options.directory, kind, plan.changes);
       try {
         await commitChanges(options.directory, plan.changes, { checkpoint: interrupt.checkpoint });
-      } finally {
-        // Done, or rolled back by commitChanges: either way the disk is consistent again.
-        await clearJournal(options.directory);
+      } catch (error) {
+        // commitChanges rolled back; replaying the journal checks that (and finishes the job if
+        // its rollback failed half-way). If even that fails, the journal stays for the next run.
+        await recoverJournal(options.directory).catch(() => undefined);
+        throw error;
       }
+      await clearJournal(options.directory);
     });
     for (const file of res.files)
       out.info(`  ${file.action.padEnd(6)} ${file.path} ${out.color.dim(formatBytes(file.bytes))}`);

@@ -4,7 +4,15 @@
  * idempotence, requirements and conflicts, edited files as conflicts (and --force), dry runs and
  * the journal that makes a hard-killed run recoverable.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -449,6 +457,17 @@ describe('journal', () => {
     expect(again.added).toEqual(['beta']);
     expect(read('beta.txt')).toBe('beta\n');
     expect(existsSync(join(dir, JOURNAL_FILE))).toBe(false);
+  });
+
+  it('a write that fails half-way leaves the old project and no journal', async () => {
+    await add(['alpha']);
+    // A folder where beta.txt must go: every write before it succeeds, that one fails (EISDIR).
+    mkdirSync(join(dir, 'beta.txt'));
+    const old = snapshot(dir);
+    await expect(add(['beta'])).rejects.toThrow(/EISDIR/);
+    expect(snapshot(dir)).toEqual(old);
+    expect(existsSync(join(dir, JOURNAL_FILE))).toBe(false);
+    expect((await readManifest(dir)).features).toEqual(['alpha']);
   });
 
   it('a half-written journal (no project file touched yet) is discarded', async () => {
