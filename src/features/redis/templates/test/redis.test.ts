@@ -8,6 +8,7 @@ import redis, {
   cached,
   cachedWithStatus,
   clearMemoryCache,
+  jitteredTtl,
   normalizedUrlKey,
 } from '../src/features/redis.js';
 import { testContext } from './helpers.js';
@@ -55,6 +56,13 @@ describe('redis cache (in-process LRU without REDIS_URL)', () => {
   it('keys responses by normalized URL', () => {
     expect(normalizedUrlKey('/a?b=2&a=1')).toBe(normalizedUrlKey('/a?a=1&b=2'));
     expect(normalizedUrlKey('/a?a=1')).not.toBe(normalizedUrlKey('/a?a=2'));
+  });
+
+  it('spreads expiries with up to 10% TTL jitter', () => {
+    const ttls = Array.from({ length: 200 }, () => jitteredTtl(100));
+    expect(Math.min(...ttls)).toBeGreaterThanOrEqual(100);
+    expect(Math.max(...ttls)).toBeLessThanOrEqual(110);
+    expect(new Set(ttls).size).toBeGreaterThan(1);
   });
 
   it('runs the loader once for a burst of misses on one key', async () => {
