@@ -1,3 +1,4 @@
+import { execa } from 'execa';
 import { createServer, type Server } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -102,6 +103,43 @@ describe('cluster feature', () => {
     // the one connection each client loop was opening then.
     expect(result.resetBeforeAccept).toBeLessThanOrEqual(concurrency);
     expect(app.output()).toContain('"all workers stopped"');
+  });
+
+  it('Ctrl-C (SIGINT to the whole process group) shuts down once, gracefully, exit 0', async () => {
+    const port = await freePort();
+    // Its own process group, as a terminal gives a foreground job.
+    const child = execa(process.execPath, ['dist/main.js'], {
+      cwd: dir,
+      env: {
+        NODE_ENV: 'production',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'info',
+        WEB_CONCURRENCY: '2',
+      },
+      extendEnv: false,
+      detached: true,
+      all: true,
+      reject: false,
+      stdin: 'ignore',
+    });
+    let output = '';
+    child.all.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const pid = child.pid!;
+    try {
+      const listening = (): number => output.split('"server listening"').length - 1;
+      expect(await waitFor(() => listening() === 2, 30_000), output).toBe(true);
+      process.kill(-pid, 'SIGINT');
+      const timer = setTimeout(() => process.kill(-pid, 'SIGKILL'), 30_000);
+      const result = await child;
+      clearTimeout(timer);
+      expect(result.exitCode, output).toBe(0);
+      // Each worker got the signal from the terminal and the primary's request: one drain each.
+      expect(output.split('"shutting down"').length - 1).toBe(2);
+      expect(output).not.toContain('second signal');
+    } finally {
+      if (isAlive(pid)) process.kill(-pid, 'SIGKILL');
+    }
   });
 
   it('workers exit at once when the primary dies', async () => {

@@ -8,6 +8,8 @@ type Env = Record<string, string | undefined>;
 
 /** How long the primary waits for its workers after their own drain deadline. */
 const EXIT_MARGIN_MS = 5_000;
+/** How long a worker asked to shut down waits for a signal that may already be on its way. */
+const SIGNAL_SETTLE_MS = 100;
 /** The message the primary sends a worker to make it shut down gracefully. */
 export const SHUTDOWN_MESSAGE = 'cluster:shutdown';
 
@@ -168,8 +170,14 @@ async function runWorker(serve: () => Promise<void>, ctx: AppContext): Promise<v
   process.on('message', (message: unknown) => {
     if (message !== SHUTDOWN_MESSAGE || signalled) return;
     if (!serving) process.exit(0);
-    signalled = true;
-    process.kill(process.pid, 'SIGTERM');
+    // On Ctrl-C the terminal's SIGINT reached this worker before the primary could even ask, but
+    // it may be processed after the message: give it a moment so that it is not taken for a
+    // second signal ("exit now").
+    setTimeout(() => {
+      if (signalled) return;
+      signalled = true;
+      process.kill(process.pid, 'SIGTERM');
+    }, SIGNAL_SETTLE_MS);
   });
   try {
     await serve();
