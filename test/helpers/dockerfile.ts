@@ -40,6 +40,35 @@ export function execForm(instruction: Instruction): string[] {
   return argv as string[];
 }
 
+/**
+ * What RUN takes from this machine besides the stage's ENV: where node and npm are, the npm cache
+ * (HOME), and how this machine reaches the registry (its CA bundle, proxies, npm settings), as a
+ * Docker build on this network would be given them.
+ */
+function machineEnv(): Record<string, string> {
+  const names = [
+    'PATH',
+    'HOME',
+    'NODE_EXTRA_CA_CERTS',
+    'SSL_CERT_FILE',
+    'SSL_CERT_DIR',
+    'HTTP_PROXY',
+    'HTTPS_PROXY',
+    'NO_PROXY',
+    'http_proxy',
+    'https_proxy',
+    'no_proxy',
+  ];
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    // Only npm's network settings: others npm exports to scripts (npm_config_local_prefix…) would
+    // point the install at this repository.
+    const npmNetwork = /^npm_config_(registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy)$/i;
+    if (value !== undefined && (names.includes(name) || npmNetwork.test(name))) env[name] = value;
+  }
+  return env;
+}
+
 /** What the last stage leaves behind: the image. */
 export interface BuiltImage {
   /** The folder standing for the image's WORKDIR. */
@@ -65,7 +94,7 @@ async function exists(path: string): Promise<boolean> {
  * a copy of it, one FROM an image starts empty (the image's own tools, node and npm, are the
  * machine's); COPY copies from the build context filtered by .dockerignore, or from an earlier
  * stage with --from; ENV accumulates; RUN runs with `sh -c` in the stage folder with the stage's
- * ENV (plus PATH and HOME so the machine's node, npm and npm cache are used). Anything else the
+ * ENV (plus the machine's PATH, HOME and registry settings: see machineEnv). Anything else the
  * recipe asks for (ADD, another WORKDIR) fails the run rather than being skipped.
  */
 export async function executeRecipe(contextDir: string, root: string): Promise<BuiltImage> {
@@ -139,12 +168,7 @@ export async function executeRecipe(contextDir: string, root: string): Promise<B
           runs.push({ stage: key, command });
           const result = await execa('sh', ['-c', command], {
             cwd: dir,
-            env: {
-              ...env,
-              PATH: process.env.PATH ?? '',
-              HOME: process.env.HOME ?? '',
-              npm_config_prefer_offline: 'true',
-            },
+            env: { ...env, ...machineEnv(), npm_config_prefer_offline: 'true' },
             extendEnv: false,
             all: true,
             reject: false,
