@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
-import { send, whoami, type Whoami } from '../helpers/http-client.js';
+import { send, trafficDuring, whoami } from '../helpers/http-client.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import {
@@ -29,7 +29,7 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
     ({ dir } = await generateVerified(parent, 'lb-haproxy', ['--features', 'haproxy']));
     generated = readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8');
     const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
-    apps = [await startApp(dir, env), await startApp(dir, env)];
+    apps = [await startApp(dir, env), await startApp(dir, env), await startApp(dir, env)];
     haproxy = await startHaproxy(
       dir,
       apps.map((a) => a.port),
@@ -72,9 +72,9 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
     expect(checked.exitCode).toBe(0);
   });
 
-  it('spreads requests over both instances', async () => {
+  it('spreads requests over every instance', async () => {
     const pids = new Set<number>();
-    for (let i = 0; i < 20; i++) pids.add((await whoami(haproxy.url)).seen.instance.pid);
+    for (let i = 0; i < 30; i++) pids.add((await whoami(haproxy.url)).seen.instance.pid);
     expect(pids).toEqual(new Set(apps.map((a) => a.pid)));
   });
 
@@ -111,43 +111,41 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
     expect(open.reduce((a, b) => a + b)).toBeLessThan(30);
   });
 
-  it('keeps answering, without a single error, when an instance dies under traffic', async () => {
-    const [victim, survivor] = apps as [Running, Running];
-    const statuses: number[] = [];
-    const servedBy: number[] = [];
-    let killed = false;
-    const servedBeforeKill: number[] = [];
-    // 4 concurrent clients, 40 requests each; the victim is SIGKILLed after the first 20 answers.
-    const client = async (): Promise<void> => {
-      for (let i = 0; i < 40; i++) {
-        const reply = await send(`${haproxy.url}/whoami`);
-        statuses.push(reply.status);
-        if (reply.status === 200) {
-          servedBy.push((JSON.parse(reply.body.toString()) as Whoami).instance.pid);
-        }
-        if (statuses.length >= 20 && !killed) {
-          killed = true;
-          servedBeforeKill.push(...servedBy);
-          await victim.stop('SIGKILL');
-        }
-      }
-    };
-    await Promise.all([client(), client(), client(), client()]);
-    expect(killed).toBe(true);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    expect(statuses).toHaveLength(160);
-    // The victim was in rotation when it died; afterwards only the survivor can have answered.
-    expect(servedBeforeKill).toContain(victim.pid);
-    expect(new Set(servedBy.slice(-40))).toEqual(new Set([survivor.pid]));
+  it('drains an instance stopped gracefully (SIGTERM) under traffic without a single error', async () => {
+    const [victim] = apps as [Running, Running, Running];
+    let exitCode: number | undefined;
+    const traffic = await trafficDuring(haproxy.url, async () => {
+      exitCode = await victim.stop('SIGTERM');
+    });
+    expect(exitCode).toBe(0);
+    expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(traffic.statuses).toHaveLength(160);
+    // The victim was in rotation when it was stopped; at the end only the others answer.
+    expect(traffic.servedBeforeAction).toContain(victim.pid);
+    expect(traffic.servedBy.slice(-40)).not.toContain(victim.pid);
   });
 
-  it('health checks on /readyz take the dead instance out of rotation', async () => {
-    // Two failed checks 2 s apart (sooner after live errors): HAProxy logs the server going DOWN.
+  it('keeps answering, without a single error, when an instance dies (SIGKILL) under traffic', async () => {
+    const [, victim, survivor] = apps as [Running, Running, Running];
+    const traffic = await trafficDuring(haproxy.url, () => victim.stop('SIGKILL'));
+    expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(traffic.statuses).toHaveLength(160);
+    expect(traffic.servedBeforeAction).toContain(victim.pid);
+    expect(new Set(traffic.servedBy.slice(-40))).toEqual(new Set([survivor.pid]));
+  });
+
+  it('health checks on /readyz take the stopped instances out of rotation', async () => {
+    // Two failed checks 2 s apart (sooner after live errors): HAProxy logs each server going DOWN.
+    const down = (): boolean =>
+      /Server app\/app1 is DOWN/.test(haproxy.output()) &&
+      /Server app\/app2 is DOWN/.test(haproxy.output());
     const deadline = Date.now() + 15_000;
-    while (!/Server app\/app1 is DOWN/.test(haproxy.output()) && Date.now() < deadline) {
+    while (!down() && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(haproxy.output()).toMatch(/Server app\/app1 is DOWN/);
+    expect(haproxy.output()).toMatch(/Server app\/app2 is DOWN/);
+    expect(haproxy.output()).not.toMatch(/Server app\/app3 is DOWN/);
   });
 });
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
-import { send, whoami, type Whoami } from '../helpers/http-client.js';
+import { send, trafficDuring, whoami, type Whoami } from '../helpers/http-client.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import {
@@ -31,7 +31,7 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     ({ dir } = await generateVerified(parent, 'lb-nginx', ['--features', 'nginx']));
     generated = readFileSync(join(dir, 'nginx/nginx.conf'), 'utf8');
     const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
-    apps = [await startApp(dir, env), await startApp(dir, env)];
+    apps = [await startApp(dir, env), await startApp(dir, env), await startApp(dir, env)];
     nginx = await startNginx(
       dir,
       apps.map((a) => a.port),
@@ -84,9 +84,9 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     }
   });
 
-  it('spreads requests over both instances', async () => {
+  it('spreads requests over every instance', async () => {
     const pids = new Set<number>();
-    for (let i = 0; i < 20; i++) pids.add((await whoami(nginx.url)).seen.instance.pid);
+    for (let i = 0; i < 30; i++) pids.add((await whoami(nginx.url)).seen.instance.pid);
     expect(pids).toEqual(new Set(apps.map((a) => a.pid)));
   });
 
@@ -155,33 +155,27 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     expect(open.reduce((a, b) => a + b)).toBeLessThan(30);
   });
 
-  it('keeps answering, without a single error, when an instance dies under traffic', async () => {
-    const [victim, survivor] = apps as [Running, Running];
-    const statuses: number[] = [];
-    const servedBy: number[] = [];
-    let killed = false;
-    const servedBeforeKill: number[] = [];
-    // 4 concurrent clients, 40 requests each; the victim is SIGKILLed after the first 20 answers.
-    const client = async (): Promise<void> => {
-      for (let i = 0; i < 40; i++) {
-        const reply = await send(`${nginx.url}/whoami`);
-        statuses.push(reply.status);
-        if (reply.status === 200)
-          servedBy.push((JSON.parse(reply.body.toString()) as Whoami).instance.pid);
-        if (statuses.length >= 20 && !killed) {
-          killed = true;
-          servedBeforeKill.push(...servedBy);
-          await victim.stop('SIGKILL');
-        }
-      }
-    };
-    await Promise.all([client(), client(), client(), client()]);
-    expect(killed).toBe(true);
-    expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    expect(statuses).toHaveLength(160);
-    // The victim was in rotation when it died; afterwards only the survivor can have answered.
-    expect(servedBeforeKill).toContain(victim.pid);
-    expect(new Set(servedBy.slice(-40))).toEqual(new Set([survivor.pid]));
+  it('drains an instance stopped gracefully (SIGTERM) under traffic without a single error', async () => {
+    const [victim] = apps as [Running, Running, Running];
+    let exitCode: number | undefined;
+    const traffic = await trafficDuring(nginx.url, async () => {
+      exitCode = await victim.stop('SIGTERM');
+    });
+    expect(exitCode).toBe(0);
+    expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(traffic.statuses).toHaveLength(160);
+    // The victim was in rotation when it was stopped; at the end only the others answer.
+    expect(traffic.servedBeforeAction).toContain(victim.pid);
+    expect(traffic.servedBy.slice(-40)).not.toContain(victim.pid);
+  });
+
+  it('keeps answering, without a single error, when an instance dies (SIGKILL) under traffic', async () => {
+    const [, victim, survivor] = apps as [Running, Running, Running];
+    const traffic = await trafficDuring(nginx.url, () => victim.stop('SIGKILL'));
+    expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
+    expect(traffic.statuses).toHaveLength(160);
+    expect(traffic.servedBeforeAction).toContain(victim.pid);
+    expect(new Set(traffic.servedBy.slice(-40))).toEqual(new Set([survivor.pid]));
   });
 });
 

@@ -56,3 +56,42 @@ export async function whoami(
   }
   return { reply, seen: JSON.parse(reply.body.toString()) as Whoami };
 }
+
+export interface TrafficResult {
+  statuses: number[];
+  /** The pid of the instance that answered each successful GET /whoami, in order. */
+  servedBy: number[];
+  /** servedBy as it was when `action` started. */
+  servedBeforeAction: number[];
+}
+
+/**
+ * Sends `clients` concurrent loops of `perClient` GET /whoami through `url`, each request on a
+ * fresh connection, and runs `action` (stopping an instance) once `after` answers have arrived;
+ * the loops keep going while it runs.
+ */
+export async function trafficDuring(
+  url: string,
+  action: () => Promise<unknown>,
+  { clients = 4, perClient = 40, after = 20 } = {},
+): Promise<TrafficResult> {
+  const result: TrafficResult = { statuses: [], servedBy: [], servedBeforeAction: [] };
+  let started: Promise<unknown> | undefined;
+  const client = async (): Promise<void> => {
+    for (let i = 0; i < perClient; i++) {
+      const reply = await send(`${url}/whoami`);
+      result.statuses.push(reply.status);
+      if (reply.status === 200) {
+        result.servedBy.push((JSON.parse(reply.body.toString()) as Whoami).instance.pid);
+      }
+      if (result.statuses.length >= after && !started) {
+        result.servedBeforeAction = [...result.servedBy];
+        started = action();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: clients }, client));
+  await started;
+  if (!started) throw new Error('the action never ran');
+  return result;
+}
