@@ -133,9 +133,13 @@ const README_EDIT = '\n## Our team notes\n\nOn call: the platform team. Keep thi
 
 describe('add one feature at a time, then remove each: real installs, test-build each step', () => {
   let dir: string;
+  let reference: string;
 
   beforeAll(async () => {
     dir = await create('stepwise', []);
+    // The same name in another folder (package.json, README and the manifest carry the name),
+    // made now, from the same templates, for the comparison at the end.
+    reference = await create('stepwise', [], tempDir('cse-grow-ref-'));
     const app = join(dir, 'src/app.ts');
     const source = readFileSync(app, 'utf8');
     expect(source).toContain('  app.use(requestId());');
@@ -193,8 +197,6 @@ describe('add one feature at a time, then remove each: real installs, test-build
   }
 
   it('after removing them all: the files of a fresh minimal project (plus the user edits)', async () => {
-    // The same name in another folder: package.json, README and the manifest carry the name.
-    const reference = await create('stepwise', [], tempDir('cse-grow-ref-'));
     expectSameProject(dir, reference, ['src/app.ts', 'README.md']);
     expect(readFileSync(join(dir, 'src/app.ts'), 'utf8')).toBe(
       readFileSync(join(reference, 'src/app.ts'), 'utf8').replace(
