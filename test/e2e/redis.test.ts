@@ -194,6 +194,42 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
     await redis.stop();
   });
 
+  it('bounds the wait on a hung Redis (process stopped, connection open) by the command timeout', async () => {
+    const redis = await startRedis();
+    const app = await startApp(dir, { REDIS_URL: redis.url });
+    onTestFailed(() => console.log(app.output()));
+    await eventually(
+      () => readyz(app),
+      (r) => JSON.stringify(r.body).includes('"redis":"ok"'),
+    );
+    expect((await get(`${app.url}/api/slow?n=hung`)).cache).toBe('MISS');
+
+    process.kill(redis.pid, 'SIGSTOP');
+    try {
+      // node-redis's own timeout does not cover a command already sent: without the app's
+      // bound these requests would wait for Redis forever.
+      const answers = await Promise.all(
+        ['hung', 'hung-2', 'hung-3'].map((n) => get(`${app.url}/api/slow?n=${n}`)),
+      );
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(Math.max(...answers.map((r) => r.ms))).toBeLessThan(2500);
+      const started = Date.now();
+      expect((await readyz(app)).body).toEqual({
+        status: 'degraded',
+        checks: { redis: 'degraded' },
+      });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      process.kill(redis.pid, 'SIGCONT');
+    }
+    await eventually(
+      () => readyz(app),
+      (r) => JSON.stringify(r.body).includes('"redis":"ok"'),
+    );
+    expect(await app.stop()).toBe(0);
+    await redis.stop();
+  });
+
   it('starts while Redis is down and starts caching when it comes up', async () => {
     const port = await freePort();
     const app = await startApp(dir, { REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'debug' });
