@@ -7,7 +7,12 @@ import { isOnPath } from '../../src/pm.js';
 import { freePort, waitForHttp } from '../helpers/ports.js';
 import { spawnTracked } from '../helpers/processes.js';
 import { runCli } from '../helpers/cli.js';
-import { parseYamlDocuments, validateK8sObject, type K8sObject } from '../helpers/k8s.js';
+import {
+  parseYamlDocuments,
+  typecheckK8sObjects,
+  validateK8sObject,
+  type K8sObject,
+} from '../helpers/k8s.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -93,6 +98,21 @@ describe('kubernetes manifests', () => {
     delete hpa.spec.scaleTargetRef;
     expect(() => validateK8sObject(hpa, 'mutated')).toThrow(/invalid/);
   });
+
+  it('no unknown or misspelt fields: every object type-checks as its kind (kubernetes-models types)', async () => {
+    const all = [alone, withRedis, withCluster].flatMap((m) => [
+      ...m.objects,
+      ...Object.values(m.extras).flat(),
+    ]);
+    expect(await typecheckK8sObjects(all, join(parent, 'typecheck'))).toBe('');
+    // The check catches what schema validation lets through.
+    const typo = structuredClone(find(alone.objects, 'Deployment', NAME)) as any;
+    typo.spec.template.spec.containers[0].readinesProbe = {};
+    expect(() => validateK8sObject(typo, 'typo')).not.toThrow();
+    expect(await typecheckK8sObjects([typo], join(parent, 'typecheck-typo'))).toMatch(
+      /readinesProbe/,
+    );
+  }, 60_000);
 
   it('kustomization.yaml lists only existing, valid resources; the optional ones validate too', () => {
     expect(alone.kustomization).toMatchObject({
