@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
-import { addFeatures } from '../actions/add.js';
 import type { GrowResult } from '../actions/grow.js';
-import { createOutput } from '../ui/output.js';
 import { growOptions, resolveGrowOptions } from './grow.js';
-import { runAction } from './run.js';
 
 /** `create-scalable-express add <feature...>`: add features to an existing project. */
 export function registerAdd(program: Command): void {
@@ -16,6 +13,12 @@ export function registerAdd(program: Command): void {
       .argument('<feature...>', 'feature ids, space- or comma-separated (see `list`)'),
   ).action(async (ids: string[], _opts: unknown, command: Command) => {
     const options = resolveGrowOptions(ids, command);
+    // Loaded only when the command runs, so that --help stays fast.
+    const [{ addFeatures }, { createOutput }, { runAction }] = await Promise.all([
+      import('../actions/add.js'),
+      import('../ui/output.js'),
+      import('./run.js'),
+    ]);
     const out = createOutput({ json: options.json });
     const partial: Partial<GrowResult> = {};
     await runAction(out, options.json, partial, () => addFeatures(options, out, partial));

@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { listFeatures, type ListResult } from '../actions/list.js';
-import { createOutput } from '../ui/output.js';
+import type { ListResult } from '../actions/list.js';
 import { givenFlags } from './create.js';
-import { runAction } from './run.js';
 
 /** `create-scalable-express list`: every feature; inside a project, which are installed. */
 export function registerList(program: Command): void {
@@ -17,6 +15,12 @@ export function registerList(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       const flags = givenFlags(command) as { cwd?: string; json?: boolean };
       const json = Boolean(flags.json);
+      // Loaded only when the command runs, so that --help stays fast.
+      const [{ listFeatures }, { createOutput }, { runAction }] = await Promise.all([
+        import('../actions/list.js'),
+        import('../ui/output.js'),
+        import('./run.js'),
+      ]);
       const out = createOutput({ json });
       const partial: Partial<ListResult> = {};
       await runAction(out, json, partial, () =>

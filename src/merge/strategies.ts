@@ -1,9 +1,12 @@
-import { parseDocument, parse as parseYaml, visit } from 'yaml';
 import { applyToObject, diff, isPlainObject } from './patch.js';
 import { mergeSections, type Section } from './sections.js';
 
 /** Merges the user's `current` file with the change from `before` to `after` (both generated). */
-export type MergeFile = (current: string, before: string, after: string) => string;
+export type MergeFile = (
+  current: string,
+  before: string,
+  after: string,
+) => string | Promise<string>;
 
 const SORTED_KEYS = ['dependencies', 'devDependencies'];
 
@@ -17,40 +20,6 @@ const mergeJson: MergeFile = (current, before, after) => {
       merged[key] = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => a.localeCompare(b)));
   }
   return `${JSON.stringify(merged, null, 2)}\n`;
-};
-
-/** A string a YAML 1.1 reader would take for something else ('no', '22:22', '.'). */
-function ambiguousIn11(text: string): boolean {
-  try {
-    return parseYaml(text, { version: '1.1' }) !== text;
-  } catch {
-    return true;
-  }
-}
-
-/**
- * The user's file and the generated versions are read as YAML 1.2 (a plain `build: .` stays a
- * string); what the merge adds is written like render/compose.ts writes it: single quotes (the
- * project's prettier style) around every string a YAML 1.1 reader would misread.
- */
-const mergeYaml: MergeFile = (current, before, after) => {
-  const doc = parseDocument(current);
-  if (doc.errors.length) throw new Error(doc.errors[0]!.message);
-  for (const { path, value } of diff(parseYaml(before || '{}') ?? {}, parseYaml(after) ?? {})) {
-    if (value === undefined) {
-      doc.deleteIn(path);
-      continue;
-    }
-    const node = doc.createNode(value);
-    visit(node, {
-      Scalar(_, scalar) {
-        if (typeof scalar.value === 'string' && ambiguousIn11(scalar.value))
-          scalar.type = 'QUOTE_SINGLE';
-      },
-    });
-    doc.setIn(path, node);
-  }
-  return doc.toString({ lineWidth: 0, singleQuote: true });
 };
 
 /** .env.example: one section per paragraph that ends in NAME=value. */
@@ -94,7 +63,9 @@ const mergeReadme: MergeFile = (current, before, after) =>
 /** Files several features contribute to are merged, never overwritten. */
 export const mergeStrategies: Record<string, MergeFile> = {
   'package.json': mergeJson,
-  'docker-compose.yml': mergeYaml,
+  // yaml is loaded only when a compose file is merged: it is the CLI's heaviest module.
+  'docker-compose.yml': async (current, before, after) =>
+    (await import('./yaml.js')).mergeYaml(current, before, after),
   '.env.example': mergeEnv,
   'README.md': mergeReadme,
 };

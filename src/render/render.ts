@@ -69,7 +69,7 @@ export async function renderProject(input: ProjectInput): Promise<FileTree> {
   tree.set('.env.example', renderEnvExample(project, features));
   tree.set('README.md', await renderReadme(features, locals));
   tree.set('src/features/index.ts', renderAppRegistry(features));
-  const compose = renderCompose(project, features);
+  const compose = await renderCompose(project, features);
   if (compose) tree.set('docker-compose.yml', compose);
   return new Map([...tree].sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -68,7 +68,7 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
     const merge = manifest ? mergeStrategies[path] : undefined;
     const after =
       merge && current !== undefined && generated !== undefined
-        ? merge(current, before ?? '', generated)
+        ? await merge(current, before ?? '', generated)
         : generated;
     if (after !== undefined) hashes[path] = hashContent(after);
     if (current === after) continue;
