@@ -413,3 +413,59 @@ describe('docker feature: files for every combination', () => {
     expect(readme).toMatch(/behind `nginx`/);
   });
 });
+
+describe('docker feature: the image with pm2', () => {
+  let image: BuiltImage;
+  const root = join(parent, 'image-pm2');
+
+  beforeAll(async () => {
+    const cwd = join(parent, 'pm2-installed');
+    await mkdir(cwd);
+    // A real install for the lockfile; the recipe below builds and tests the rest.
+    const result = await runCli(
+      [NAME, '--features', 'docker,pm2', '--yes', '--no-git', '--no-verify'],
+      { cwd, env: { npm_config_prefer_offline: 'true' } },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    image = await executeRecipe(join(cwd, NAME), root);
+  }, 600_000);
+
+  it('runs pm2-runtime from node_modules/.bin: instances serve, the HEALTHCHECK passes, SIGTERM stops cleanly', async () => {
+    expect(image.cmd).toEqual(['node_modules/.bin/pm2-runtime', 'ecosystem.config.cjs']);
+    const port = await freePort();
+    const env = {
+      ...image.env,
+      PATH: process.env.PATH ?? '',
+      HOME: join(root, 'home'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+    };
+    const [command = '', ...args] = image.cmd;
+    const child = execa(join(image.dir, command), args, {
+      cwd: image.dir,
+      env,
+      extendEnv: false,
+      all: true,
+      reject: false,
+      stdin: 'ignore',
+    });
+    running.add(child);
+    let log = '';
+    child.all.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 30_000).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${log}`);
+    });
+    const check = await execa(process.execPath, (image.healthcheck ?? []).slice(1), {
+      env,
+      extendEnv: false,
+      reject: false,
+      timeout: 10_000,
+    });
+    expect(check.exitCode).toBe(0);
+    child.kill('SIGTERM');
+    const exit = await child;
+    expect(exit.exitCode, log).toBe(0);
+    expect(log).toMatch(/exited with code \[0\]/);
+  }, 60_000);
+});
