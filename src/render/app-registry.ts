@@ -17,14 +17,20 @@ export function renderAppRegistry(features: readonly Feature[]): string {
     .filter((f) => f.appModule)
     .sort((a, b) => a.appModule!.order - b.appModule!.order);
   const imports = modules.map((f) => `import ${identifier(f.id)} from './${f.id}.js';\n`).join('');
-  const list = modules.map((f) => identifier(f.id)).join(', ');
+  const names = modules.map((f) => identifier(f.id));
+  const oneLine = `export const features: readonly Feature[] = [${names.join(', ')}];`;
+  // Formatted as prettier would (printWidth 100), so the project's lint passes as generated.
+  const declaration =
+    oneLine.length <= 100
+      ? oneLine
+      : `export const features: readonly Feature[] = [\n${names.map((n) => `  ${n},\n`).join('')}];`;
   return [
     '// Owned by create-scalable-express: `add` and `remove` rewrite this file.',
     '// The installed features, in the order their setup runs (see src/feature.ts).',
     "import type { Feature } from '../feature.js';",
     imports ? imports.trimEnd() : undefined,
     '',
-    `export const features: readonly Feature[] = [${list}];`,
+    declaration,
     '',
   ]
     .filter((line) => line !== undefined)

@@ -36,17 +36,4 @@ export const redis: Feature = {
     },
   ],
   appModule: { order: 50 },
-  composeServices: () => ({
-    redis: {
-      image: 'redis:8-alpine',
-      command: ['redis-server', '--save', '', '--appendonly', 'no'],
-      healthcheck: {
-        test: ['CMD', 'redis-cli', 'ping'],
-        interval: '5s',
-        timeout: '3s',
-        retries: 5,
-      },
-      restart: 'unless-stopped',
-    },
-  }),
 };
