@@ -1,0 +1,116 @@
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { presetFeatures } from '../../src/features/presets.js';
+import { resolveFeatures } from '../../src/features/resolve.js';
+import { runCli } from '../helpers/cli.js';
+import { sharedNodeModules, testBuildShared } from '../helpers/shared-modules.js';
+import { tempDir } from '../helpers/tmp.js';
+
+/**
+ * `add` and `remove` over every feature of the full preset. Each step is checked with the
+ * test-build (build, lint, test, boot) against one shared install of every feature's
+ * dependencies (test/helpers/shared-modules.ts); test/e2e/grow.test.ts does the same for a few
+ * features with real installs through the CLI's own verify.
+ */
+const FULL = resolveFeatures(presetFeatures('full'));
+const parent = tempDir('cse-grow-full-');
+const seen = new Map<string, string>();
+
+async function cli(args: string[], cwd = parent): Promise<void> {
+  const result = await runCli(args, { cwd });
+  expect(result.exitCode, `${args.join(' ')}\n${result.stderr}`).toBe(0);
+}
+
+/** The project's files; merged files are compared by content, ignoring order inside them. */
+function normalizedTree(root: string): Map<string, unknown> {
+  const files = readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)))
+    .filter((p) => !/^(node_modules|dist|\.git)(\/|$)/.test(p));
+  const sortDeep = (value: unknown): unknown =>
+    value && typeof value === 'object' && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.entries(value)
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([k, v]) => [k, sortDeep(v)]),
+        )
+      : value;
+  return new Map(
+    files.sort().map((path) => {
+      const text = readFileSync(join(root, path), 'utf8');
+      if (path === 'package.json') return [path, sortDeep(JSON.parse(text))];
+      if (path === 'docker-compose.yml') return [path, sortDeep(parse(text))];
+      if (path === 'README.md' || path === '.env.example')
+        return [
+          path,
+          text
+            .split(/\n{2,}/)
+            .map((p) => p.trim())
+            .sort(),
+        ];
+      if (path === '.scalable-express.json') {
+        const manifest = JSON.parse(text) as {
+          features: string[];
+          project: unknown;
+          files: Record<string, string>;
+        };
+        return [
+          path,
+          {
+            features: manifest.features,
+            project: manifest.project,
+            files: Object.keys(manifest.files).sort(),
+          },
+        ];
+      }
+      return [path, text];
+    }),
+  );
+}
+
+beforeAll(async () => {
+  await sharedNodeModules();
+}, 600_000);
+
+describe('minimal → every feature of full', () => {
+  it('added all at once gives the same files as create --preset full', async () => {
+    await cli(['all-at-once', '--preset', 'minimal', '--yes', '--no-install', '--no-git']);
+    await cli(['add', ...FULL, '--cwd', 'all-at-once', '--no-install']);
+    await cli(['reference', '--preset', 'full', '--yes', '--no-install', '--no-git']);
+    expect(normalizedTree(join(parent, 'all-at-once'))).toEqual(
+      normalizedTree(join(parent, 'reference')),
+    );
+  });
+
+  describe('added one at a time: the test-build passes after each step', () => {
+    const dir = join(parent, 'one-by-one');
+    beforeAll(() =>
+      cli(['one-by-one', '--preset', 'minimal', '--yes', '--no-install', '--no-git']),
+    );
+    for (const id of FULL) {
+      it(`add ${id}`, async () => {
+        await cli(['add', id, '--cwd', dir, '--no-install']);
+        await testBuildShared(dir, seen, `one-by-one up to ${id}`);
+      });
+    }
+  });
+});
+
+describe('remove each feature from a full project', () => {
+  beforeAll(() => cli(['full-source', '--preset', 'full', '--yes', '--no-install', '--no-git']));
+  for (const id of FULL) {
+    it(`remove ${id}: still builds, lints, passes its tests and boots`, async () => {
+      const dir = join(parent, `without-${id}`);
+      cpSync(join(parent, 'full-source'), dir, { recursive: true });
+      await cli(['remove', id, '--cwd', dir, '--no-install']);
+      const manifest = JSON.parse(readFileSync(join(dir, '.scalable-express.json'), 'utf8')) as {
+        features: string[];
+      };
+      expect(manifest.features).toEqual(FULL.filter((f) => f !== id));
+      const same = await testBuildShared(dir, seen, `full without ${id}`);
+      if (same) console.log(`full without ${id}: same code as ${same}, already checked`);
+    });
+  }
+});
