@@ -46,12 +46,20 @@ function compare(label, a, b) {
     tb.push(b(i));
   }
   const [ma, mb] = [median(ta), median(tb)];
-  console.log(`${label.padEnd(44)} ours ${fmt(ma).padStart(10)}   express-generator ${fmt(mb).padStart(10)}   ratio ${(ma / mb).toFixed(2)}×`);
+  console.log(
+    `${label.padEnd(44)} ours ${fmt(ma).padStart(10)}   express-generator ${fmt(mb).padStart(10)}   ratio ${(ma / mb).toFixed(2)}×`,
+  );
   return ma / mb;
 }
 
-console.log(`Node ${process.version}, ${availableParallelism()} CPUs, median of ${runs} alternating runs\n`);
-compare('--help', () => time([ours, '--help']), () => time([theirs, '--help']));
+console.log(
+  `Node ${process.version}, ${availableParallelism()} CPUs, median of ${runs} alternating runs\n`,
+);
+compare(
+  '--help',
+  () => time([ours, '--help']),
+  () => time([theirs, '--help']),
+);
 compare(
   'generate the base app (no install)',
   (i) => time([ours, `ours-${i}`, '--yes', '--no-install', '--no-git'], work),
@@ -79,7 +87,10 @@ async function startServer(file, cwd, extraEnv) {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   for (let i = 0; i < 200; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -89,17 +100,23 @@ async function startServer(file, cwd, extraEnv) {
 async function load(url) {
   const { default: autocannon } = await import('autocannon');
   const result = await autocannon({ url, connections: 50, pipelining: 1, duration, workers: 0 });
-  if (result.non2xx > 0 || result.errors > 0) console.log(`  (non-2xx ${result.non2xx}, errors ${result.errors})`);
+  if (result.non2xx > 0 || result.errors > 0)
+    console.log(`  (non-2xx ${result.non2xx}, errors ${result.errors})`);
   return result.requests.average;
 }
 
 async function throughput() {
   console.log('\nThroughput (autocannon, 50 connections, loopback, same run):');
   const parent = join(work, 'tp');
-  const gen = spawnSync(process.execPath, [ours, 'std', '--preset', 'standard', '--yes', '--no-git', '--no-verify'], { cwd: work, env, stdio: 'inherit' });
+  const gen = spawnSync(
+    process.execPath,
+    [ours, 'std', '--preset', 'standard', '--yes', '--no-git', '--no-verify'],
+    { cwd: work, env, stdio: 'inherit' },
+  );
   if (gen.status !== 0) throw new Error('could not generate the standard app');
   const std = join(work, 'std');
-  if (spawnSync('npm', ['run', 'build'], { cwd: std, stdio: 'ignore' }).status !== 0) throw new Error('build failed');
+  if (spawnSync('npm', ['run', 'build'], { cwd: std, stdio: 'ignore' }).status !== 0)
+    throw new Error('build failed');
   // The ceiling: a bare Express 5 app with one JSON route, on the same express install.
   writeFileSync(
     join(std, 'bare.mjs'),
@@ -122,12 +139,21 @@ process.on('SIGTERM', () => process.exit(0));
     return rps;
   };
   const bare = await measure('bare Express 5, one JSON route', 'bare.mjs', {});
-  const single = await measure('standard preset, 1 process (WEB_CONCURRENCY=1)', 'dist/main.js', { WEB_CONCURRENCY: '1' });
-  const logged = await measure('standard preset, 1 process, every request logged', 'dist/main.js', { WEB_CONCURRENCY: '1', LOG_LEVEL: 'http' });
-  const two = await measure('standard preset, cluster of 2 workers', 'dist/main.js', { WEB_CONCURRENCY: '2' });
+  const single = await measure('standard preset, 1 process (WEB_CONCURRENCY=1)', 'dist/main.js', {
+    WEB_CONCURRENCY: '1',
+  });
+  const logged = await measure('standard preset, 1 process, every request logged', 'dist/main.js', {
+    WEB_CONCURRENCY: '1',
+    LOG_LEVEL: 'http',
+  });
+  const two = await measure('standard preset, cluster of 2 workers', 'dist/main.js', {
+    WEB_CONCURRENCY: '2',
+  });
   console.log(`\n  standard / bare Express: ${(single / bare).toFixed(2)}×   (target ≥ 0.60×)`);
   console.log(`  standard with request logging / bare Express: ${(logged / bare).toFixed(2)}×`);
-  console.log(`  cluster 2 workers / 1 process: ${(two / single).toFixed(2)}×   (the load generator shares the 2 cores)`);
+  console.log(
+    `  cluster 2 workers / 1 process: ${(two / single).toFixed(2)}×   (the load generator shares the 2 cores)`,
+  );
   void existsSync;
   void symlinkSync;
 }
