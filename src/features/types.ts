@@ -13,6 +13,9 @@ export interface ProjectContext {
   has(featureId: string): boolean;
 }
 
+export type Packages =
+  readonly PackageName[] | ((project: ProjectContext) => readonly PackageName[]);
+
 /** One documented environment variable, written to .env.example. */
 export interface EnvVar {
   name: string;
@@ -28,8 +31,9 @@ export interface Feature {
   description: string;
   requires?: readonly string[];
   conflicts?: readonly string[];
-  dependencies?: readonly PackageName[];
-  devDependencies?: readonly PackageName[];
+  /** Package names (versions come from versions.ts); a function when they depend on other features. */
+  dependencies?: Packages;
+  devDependencies?: Packages;
   /** package.json scripts this feature adds or replaces. */
   scripts?: (project: ProjectContext) => Record<string, string>;
   env?: (project: ProjectContext) => readonly EnvVar[];

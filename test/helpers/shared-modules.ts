@@ -24,7 +24,23 @@ import { startApp } from './processes.js';
 export async function sharedNodeModules(): Promise<string> {
   const pick = (key: 'dependencies' | 'devDependencies'): Record<string, string> =>
     Object.fromEntries(
-      [...new Set(allFeatures.flatMap((f) => f[key] ?? []))]
+      [
+        ...new Set(
+          allFeatures.flatMap((f) => {
+            const packages = f[key] ?? [];
+            // Features whose packages depend on others: every feature counts as on.
+            return typeof packages === 'function'
+              ? packages({
+                  name: 'shared',
+                  port: 3000,
+                  packageManager: 'npm',
+                  features: [],
+                  has: () => true,
+                })
+              : packages;
+          }),
+        ),
+      ]
         .sort()
         .map((name: PackageName) => [name, versions[name]]),
     );

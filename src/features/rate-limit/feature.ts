@@ -5,9 +5,9 @@ export const rateLimit: Feature = {
   title: 'Rate limiting',
   description:
     'express-rate-limit with standard headers; one shared budget in Redis when redis is on.',
-  // rate-limit-redis (no dependencies of its own) is always listed: dependencies are static, and
-  // it lets `add redis` move the budget into Redis without another package change.
-  dependencies: ['express-rate-limit', 'rate-limit-redis'],
+  // The Redis store only when redis is on (`add redis` then adds it through the merged package.json).
+  dependencies: (project) =>
+    project.has('redis') ? ['express-rate-limit', 'rate-limit-redis'] : ['express-rate-limit'],
   env: (project) => [
     {
       name: 'RATE_LIMIT_WINDOW_MS',
