@@ -16,6 +16,7 @@ import { tempDir } from '../helpers/tmp.js';
  */
 const FULL = resolveFeatures(presetFeatures('full'));
 const parent = tempDir('cse-grow-full-');
+const reference = tempDir('cse-grow-full-ref-');
 const seen = new Map<string, string>();
 
 async function cli(args: string[], cwd = parent): Promise<void> {
@@ -78,9 +79,10 @@ describe('minimal → every feature of full', () => {
   it('added all at once gives the same files as create --preset full', async () => {
     await cli(['all-at-once', '--preset', 'minimal', '--yes', '--no-install', '--no-git']);
     await cli(['add', ...FULL, '--cwd', 'all-at-once', '--no-install']);
-    await cli(['reference', '--preset', 'full', '--yes', '--no-install', '--no-git']);
+    // Same project name, so that name-derived values (.env.example, README) are comparable.
+    await cli(['all-at-once', '--preset', 'full', '--yes', '--no-install', '--no-git'], reference);
     expect(normalizedTree(join(parent, 'all-at-once'))).toEqual(
-      normalizedTree(join(parent, 'reference')),
+      normalizedTree(join(reference, 'all-at-once')),
     );
   });
 

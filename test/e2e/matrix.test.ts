@@ -38,7 +38,7 @@ beforeAll(async () => {
 describe(`every allowed pair of features (${pairs.length} pairs)`, () => {
   const seen = new Map<string, string>();
 
-  it.each(pairs.map((p) => [p.join('+'), p] as const))(
+  it.each(pairs.map((p) => [p.join('--'), p] as const))(
     '%s generates, builds, lints, passes its tests and boots',
     async (name, pair) => {
       const result = await runCli(

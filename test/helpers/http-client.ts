@@ -58,35 +58,55 @@ export async function whoami(
 }
 
 export interface TrafficResult {
+  /** Status of every request in order; 0 when the connection failed without an answer. */
   statuses: number[];
   /** The pid of the instance that answered each successful GET /whoami, in order. */
   servedBy: number[];
   /** servedBy as it was when `action` started. */
   servedBeforeAction: number[];
+  /** Requests sent after `action` had finished: status and the pid that answered. */
+  afterAction: { status: number; pid?: number }[];
 }
 
 /**
- * Sends `clients` concurrent loops of `perClient` GET /whoami through `url`, each request on a
- * fresh connection, and runs `action` (stopping an instance) once `after` answers have arrived;
- * the loops keep going while it runs.
+ * Sends `clients` concurrent loops of GET /whoami through `url`, each request on a fresh
+ * connection, and runs `action` (stopping an instance) once `after` answers have arrived. The
+ * loops keep going while it runs and until each has sent `afterAction` more requests once it has
+ * finished (`perClient` at least, in all).
  */
 export async function trafficDuring(
   url: string,
   action: () => Promise<unknown>,
-  { clients = 4, perClient = 40, after = 20 } = {},
+  { clients = 4, perClient = 40, after = 20, afterAction = 10 } = {},
 ): Promise<TrafficResult> {
-  const result: TrafficResult = { statuses: [], servedBy: [], servedBeforeAction: [] };
+  const result: TrafficResult = {
+    statuses: [],
+    servedBy: [],
+    servedBeforeAction: [],
+    afterAction: [],
+  };
   let started: Promise<unknown> | undefined;
+  let finished = false;
   const client = async (): Promise<void> => {
-    for (let i = 0; i < perClient; i++) {
-      const reply = await send(`${url}/whoami`);
-      result.statuses.push(reply.status);
-      if (reply.status === 200) {
-        result.servedBy.push((JSON.parse(reply.body.toString()) as Whoami).instance.pid);
+    let sentAfter = 0;
+    for (let i = 0; i < 2000 && (i < perClient || sentAfter < afterAction); i++) {
+      const isAfter = finished;
+      if (isAfter) sentAfter++;
+      let status = 0;
+      let pid: number | undefined;
+      try {
+        const reply = await send(`${url}/whoami`);
+        status = reply.status;
+        if (status === 200) pid = (JSON.parse(reply.body.toString()) as Whoami).instance.pid;
+      } catch {
+        // reset or refused: no answer at all (status stays 0)
       }
+      result.statuses.push(status);
+      if (pid !== undefined) result.servedBy.push(pid);
+      if (isAfter) result.afterAction.push({ status, pid });
       if (result.statuses.length >= after && !started) {
         result.servedBeforeAction = [...result.servedBy];
-        started = action();
+        started = action().finally(() => (finished = true));
       }
     }
   };
