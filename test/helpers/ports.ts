@@ -1,16 +1,5 @@
-import { createServer } from 'node:net';
-
-/** A free TCP port on loopback (asked from the OS, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A free TCP port on loopback: the same helper the CLI's verify step uses. */
+export { freePort } from '../../src/verify/steps.js';
 
 /** Polls `url` until it answers `status` (default 200) or the deadline passes. */
 export async function waitForHttp(url: string, timeoutMs = 20_000, status = 200): Promise<void> {
