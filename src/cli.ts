@@ -43,6 +43,12 @@ try {
   if (error instanceof CommanderError) {
     // --help and --version exit 0; unknown options and bad arguments are usage errors.
     process.exitCode = error.exitCode === 0 ? 0 : ExitCode.usage;
+    // Commander printed its error on stderr; with --json, stdout still carries the one document.
+    if (error.exitCode !== 0 && process.argv.includes('--json')) {
+      const message = error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
+      const document = { ok: false, error: { message, exitCode: ExitCode.usage } };
+      process.stdout.write(`${JSON.stringify(document, null, 2)}\n`);
+    }
   } else {
     throw error;
   }

@@ -2,10 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { FailedError } from '../errors.js';
 import { getFeature } from '../features/index.js';
-import { resolveCreateOptions, type CreateFlags, type CreateOptions } from '../options/create.js';
-import { loadPrompts } from '../options/prompts.js';
-import { runAction } from '../commands/run.js';
-import { createOutput } from '../ui/output.js';
+import type { CreateOptions } from '../options/create.js';
 import { isOnPath } from '../pm.js';
 import { commitChanges, interruptFlag } from '../tree/commit.js';
 import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js';
@@ -119,21 +116,4 @@ export function printSummary(options: CreateOptions, out: Output): void {
   out.info(`  ${run('dev')}          ${color.dim(`# http://localhost:${options.port}/api/hello`)}`);
   out.info(`  ${run('test')}`);
   out.info(`  ${color.dim('Read README.md for how it is built, scaled and deployed.')}`);
-}
-
-/** `create-scalable-express [directory]`: options → project → summary, with --json and exit codes. */
-export async function runCreate(flags: CreateFlags): Promise<void> {
-  const out = createOutput({ json: Boolean(flags.json) });
-  const partial: Partial<CreateResult> = {};
-  await runAction(out, Boolean(flags.json), partial, async () => {
-    const options = await resolveCreateOptions(flags, {
-      cwd: process.cwd(),
-      env: process.env,
-      terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-      prompts: loadPrompts,
-    });
-    const result = await createProject(options, out, partial);
-    if (!options.dryRun && !options.json) printSummary(options, out);
-    return result;
-  });
 }

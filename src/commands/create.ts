@@ -1,15 +1,9 @@
 import type { Command } from 'commander';
 import { presetNames } from '../features/presets.js';
 import { selectableFeatures } from '../features/index.js';
+import type { CreateResult } from '../actions/create.js';
 import type { CreateFlags } from '../options/create.js';
-
-/** Only flags the user actually gave count (commander fills defaults for --no-* flags). */
-export function givenFlags(command: Command): Record<string, unknown> {
-  const opts = command.opts();
-  return Object.fromEntries(
-    Object.entries(opts).filter(([key]) => command.getOptionValueSource(key) === 'cli'),
-  );
-}
+import { givenFlags } from './grow.js';
 
 /** `create-scalable-express [directory] [options]`: the root command generates a project. */
 export function registerCreate(program: Command): void {
@@ -43,7 +37,26 @@ export function registerCreate(program: Command): void {
     .action(async (directory: string | undefined, _opts: unknown, command: Command) => {
       const flags = { ...givenFlags(command), ...(directory ? { directory } : {}) } as CreateFlags;
       // Loaded only when it runs, so that --help stays as fast as node itself.
-      const { runCreate } = await import('../actions/create.js');
-      await runCreate(flags);
+      const [options, prompts, action, { createOutput }, { runAction }] = await Promise.all([
+        import('../options/create.js'),
+        import('../options/prompts.js'),
+        import('../actions/create.js'),
+        import('../ui/output.js'),
+        import('./run.js'),
+      ]);
+      const json = Boolean(flags.json);
+      const out = createOutput({ json });
+      const partial: Partial<CreateResult> = {};
+      await runAction(out, json, partial, async () => {
+        const resolved = await options.resolveCreateOptions(flags, {
+          cwd: process.cwd(),
+          env: process.env,
+          terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+          prompts: prompts.loadPrompts,
+        });
+        const result = await action.createProject(resolved, out, partial);
+        if (!resolved.dryRun && !resolved.json) action.printSummary(resolved, out);
+        return result;
+      });
     });
 }

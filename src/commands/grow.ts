@@ -1,18 +1,4 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { GrowOptions } from '../actions/grow.js';
-import { parseFeatureList } from '../features/resolve.js';
-import { givenFlags } from './create.js';
-
-export interface GrowFlags {
-  cwd?: string;
-  dryRun?: boolean;
-  force?: boolean;
-  install?: boolean;
-  verify?: boolean;
-  json?: boolean;
-  verbose?: boolean;
-}
 
 /** The options `add` and `remove` share. */
 export function growOptions(command: Command): Command {
@@ -26,17 +12,10 @@ export function growOptions(command: Command): Command {
     .option('--verbose', 'stream the output of install, build, lint and test');
 }
 
-/** argv → typed options: features may be given as `a b` or `a,b`. */
-export function resolveGrowOptions(ids: readonly string[], command: Command): GrowOptions {
-  const flags = givenFlags(command) as GrowFlags;
-  return {
-    features: ids.flatMap(parseFeatureList),
-    directory: resolve(process.cwd(), flags.cwd ?? '.'),
-    dryRun: Boolean(flags.dryRun),
-    force: Boolean(flags.force),
-    install: flags.install !== false,
-    verify: flags.verify !== false,
-    json: Boolean(flags.json),
-    verbose: Boolean(flags.verbose),
-  };
+/** Only flags the user actually gave count (commander fills defaults for --no-* flags). */
+export function givenFlags(command: Command): Record<string, unknown> {
+  const opts = command.opts();
+  return Object.fromEntries(
+    Object.entries(opts).filter(([key]) => command.getOptionValueSource(key) === 'cli'),
+  );
 }

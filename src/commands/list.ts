@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ListResult } from '../actions/list.js';
-import { givenFlags } from './create.js';
+import { givenFlags } from './grow.js';
 
 /** `create-scalable-express list`: every feature; inside a project, which are installed. */
 export function registerList(program: Command): void {
@@ -16,22 +15,17 @@ export function registerList(program: Command): void {
       const flags = givenFlags(command) as { cwd?: string; json?: boolean };
       const json = Boolean(flags.json);
       // Loaded only when the command runs, so that --help stays fast.
-      const [{ listFeatures }, { createOutput }, { runAction }] = await Promise.all([
-        import('../actions/list.js'),
-        import('../ui/output.js'),
-        import('./run.js'),
-      ]);
+      const [{ resolveListOptions }, { listFeatures }, { createOutput }, { runAction }] =
+        await Promise.all([
+          import('../options/grow.js'),
+          import('../actions/list.js'),
+          import('../ui/output.js'),
+          import('./run.js'),
+        ]);
       const out = createOutput({ json });
       const partial: Partial<ListResult> = {};
       await runAction(out, json, partial, () =>
-        listFeatures(
-          {
-            directory: resolve(process.cwd(), flags.cwd ?? '.'),
-            explicit: flags.cwd !== undefined,
-            json,
-          },
-          out,
-        ),
+        listFeatures(resolveListOptions(flags, process.cwd()), out),
       );
     });
 }

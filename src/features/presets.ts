@@ -1,20 +1,16 @@
-import { selectableFeatures } from './index.js';
+import { UsageError } from '../errors.js';
+import { firstOfEachConflict } from './resolve.js';
 
 export const presetNames = ['minimal', 'standard', 'full'] as const;
 export type PresetName = (typeof presetNames)[number];
 
-/** `full` is every feature that conflicts with no feature listed before it. */
-function fullPreset(): string[] {
-  const chosen: string[] = [];
-  for (const feature of selectableFeatures) {
-    const clash = chosen.some(
-      (id) =>
-        feature.conflicts?.includes(id) ||
-        selectableFeatures.find((f) => f.id === id)?.conflicts?.includes(feature.id),
-    );
-    if (!clash) chosen.push(feature.id);
+/** Preset names are case-insensitive, like feature ids. */
+export function parsePreset(value: string): PresetName {
+  const name = value.trim().toLowerCase();
+  if (!(presetNames as readonly string[]).includes(name)) {
+    throw new UsageError(`Unknown preset "${value}". Valid presets: ${presetNames.join(', ')}.`);
   }
-  return chosen;
+  return name as PresetName;
 }
 
 export function presetFeatures(name: PresetName): string[] {
@@ -24,6 +20,7 @@ export function presetFeatures(name: PresetName): string[] {
     case 'standard':
       return ['cluster', 'redis', 'rate-limit', 'winston', 'metrics'];
     case 'full':
-      return fullPreset();
+      // Every feature that conflicts with no feature listed before it in the registry.
+      return firstOfEachConflict();
   }
 }

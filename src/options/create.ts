@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import validateName from 'validate-npm-package-name';
 import { UsageError } from '../errors.js';
-import { presetFeatures, presetNames, type PresetName } from '../features/presets.js';
-import { parseFeatureList, resolveFeatures } from '../features/resolve.js';
+import { parsePreset, presetFeatures } from '../features/presets.js';
+import { combineWithPreset, parseFeatureList, resolveFeatures } from '../features/resolve.js';
 import type { PackageManager } from '../features/types.js';
 import { MANIFEST_FILE } from '../manifest.js';
 import { detectPackageManager, packageManagers } from '../pm.js';
@@ -71,7 +71,8 @@ async function readAnswers(file: string, cwd: string): Promise<CreateFlags> {
   const path = resolve(cwd, file);
   let data: unknown;
   try {
-    data = JSON.parse(await readFile(path, 'utf8'));
+    // Editors on Windows save UTF-8 with a byte order mark; JSON.parse refuses it.
+    data = JSON.parse((await readFile(path, 'utf8')).replace(/^\uFEFF/, ''));
   } catch (error) {
     const reason =
       (error as NodeJS.ErrnoException).code === 'ENOENT'
@@ -103,6 +104,12 @@ async function readAnswers(file: string, cwd: string): Promise<CreateFlags> {
     ) {
       throw new UsageError(`"${key}" in ${file} must be a ${expected}, got ${actual}.`);
     }
+    if (Array.isArray(value) && value.some((v) => typeof v !== 'string')) {
+      const bad: unknown = value.find((v) => typeof v !== 'string');
+      throw new UsageError(
+        `"${key}" in ${file} must list feature ids as strings, got ${JSON.stringify(bad)}.`,
+      );
+    }
   }
   return data as CreateFlags;
 }
@@ -112,6 +119,9 @@ export function validateProjectName(name: string): void {
   if (result.validForNewPackages) return;
   const reason = [...(result.errors ?? []), ...(result.warnings ?? [])][0] ?? 'invalid';
   const suggestion = name
+    // Accents are dropped, not the letters: "café-ñ" → "cafe-n".
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9._~-]+/g, '-')
     .replace(/^[._-]+|-+$/g, '');
@@ -122,19 +132,13 @@ export function validateProjectName(name: string): void {
   );
 }
 
-function parsePort(value: string | number): number {
-  const port = Number(value);
+/** Decimal digits only: Number() would also take "0x50", "8e3" and "80.0". */
+export function parsePort(value: string | number): number {
+  const port = typeof value === 'number' ? value : /^[0-9]{1,5}$/.test(value) ? Number(value) : NaN;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new UsageError(`--port must be a whole number from 1 to 65535, got "${value}".`);
   }
   return port;
-}
-
-function parsePreset(value: string): PresetName {
-  if (!(presetNames as readonly string[]).includes(value)) {
-    throw new UsageError(`Unknown preset "${value}". Valid presets: ${presetNames.join(', ')}.`);
-  }
-  return value as PresetName;
 }
 
 function parsePackageManager(value: string): PackageManager {
@@ -146,11 +150,32 @@ function parsePackageManager(value: string): PackageManager {
   return value as PackageManager;
 }
 
-export type DirectoryState = 'missing' | 'empty' | 'non-empty' | 'project' | 'file';
+export type DirectoryState =
+  'missing' | 'empty' | 'non-empty' | 'project' | 'file' | 'dangling-link' | 'under-a-file';
+
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export function directoryState(dir: string): DirectoryState {
-  if (!existsSync(dir)) return 'missing';
-  if (!statSync(dir).isDirectory()) return 'file';
+  if (!exists(dir)) {
+    // mkdir would fail with ENOTDIR when a parent is a file.
+    let parent = dirname(dir);
+    while (!exists(parent) && dirname(parent) !== parent) parent = dirname(parent);
+    return exists(parent) && !statSync(parent).isDirectory() ? 'under-a-file' : 'missing';
+  }
+  let stat;
+  try {
+    stat = statSync(dir);
+  } catch {
+    return 'dangling-link';
+  }
+  if (!stat.isDirectory()) return 'file';
   const entries = readdirSync(dir);
   if (entries.includes(MANIFEST_FILE)) return 'project';
   return entries.filter((e) => e !== '.git').length === 0 ? 'empty' : 'non-empty';
@@ -180,10 +205,15 @@ export async function resolveCreateOptions(
       : Array.isArray(given.features)
         ? given.features.flatMap(parseFeatureList)
         : parseFeatureList(given.features);
+  if (listed?.length === 0 && !Array.isArray(given.features)) {
+    throw new UsageError(
+      `--features "${String(given.features)}" names no feature: list at least one (see \`list\`), or leave the option out.`,
+    );
+  }
   let features =
     listed === undefined && preset === undefined
       ? undefined
-      : resolveFeatures([...(preset ? presetFeatures(preset) : []), ...(listed ?? [])]);
+      : combineWithPreset(preset ? presetFeatures(preset) : [], listed ?? []);
   const pmGiven = given.pm === undefined ? undefined : parsePackageManager(given.pm);
 
   let directoryArg = given.directory?.trim();
@@ -202,9 +232,17 @@ export async function resolveCreateOptions(
   const force = Boolean(given.force);
   const state = directoryState(directory);
   if (state === 'file') throw new UsageError(`${directoryArg} exists and is not a directory.`);
-  if (state === 'project') {
+  if (state === 'under-a-file') {
+    throw new UsageError(`${directoryArg} cannot be created: a folder above it is a file.`);
+  }
+  if (state === 'dangling-link') {
     throw new UsageError(
-      `${directoryArg} already holds a create-scalable-express project: use "create-scalable-express add <feature> --cwd ${directoryArg}" to grow it.`,
+      `${directoryArg} is a symbolic link to a folder that does not exist: create that folder or choose another directory.`,
+    );
+  }
+  if (state === 'project' && !force) {
+    throw new UsageError(
+      `${directoryArg} already holds a create-scalable-express project. If an earlier run was interrupted, finish it with "cd ${directoryArg} && ${given.pm ?? 'npm'} install"; to start over, remove the folder or re-run with --force (a file you changed is kept as <file>.orig). To grow it: create-scalable-express add <feature> --cwd ${directoryArg}.`,
     );
   }
   let forceWrite = force;

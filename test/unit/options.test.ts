@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +65,57 @@ describe('create options (non-interactive)', () => {
     await expect(resolveWith({ directory: 'a', pm: 'bun' })).rejects.toThrow(
       /Unknown package manager "bun"/,
     );
+  });
+
+  it('takes only decimal ports, from flags and answers files alike', async () => {
+    for (const port of ['0x50', '8e3', '80.0', ' 80', '', '0', '65536', '-1']) {
+      await expect(resolveWith({ directory: 'a', port }), port).rejects.toThrow(/--port/);
+    }
+    await expect(resolveWith({ directory: 'a', port: 80.5 })).rejects.toThrow(/--port/);
+    expect((await resolveWith({ directory: 'a', port: '8080' })).port).toBe(8080);
+    expect((await resolveWith({ directory: 'a', port: 65535 })).port).toBe(65535);
+  });
+
+  it('refuses a --features value that names nothing', async () => {
+    for (const features of [',', '', ' , ']) {
+      await expect(resolveWith({ directory: 'a', features })).rejects.toThrow(/names no feature/);
+    }
+  });
+
+  it('lets an explicit feature win over the preset pick it conflicts with', async () => {
+    const options = await resolveWith({ directory: 'a', preset: 'Full', features: 'pino' });
+    expect(options.features).toContain('pino');
+    expect(options.features).not.toContain('winston');
+  });
+
+  it('suggests a transliterated name for accented letters', async () => {
+    await expect(resolveWith({ directory: 'café-ñ' })).rejects.toThrow(/Try "cafe-n"/);
+  });
+
+  it('accepts an answers file with a UTF-8 byte order mark, refuses non-string features', async () => {
+    const bom = join(cwd, 'bom.json');
+    writeFileSync(bom, `\uFEFF${JSON.stringify({ directory: 'bommed', features: ['redis'] })}`);
+    expect((await resolveWith({ config: bom })).features).toEqual(['redis']);
+    const mixed = join(cwd, 'mixed.json');
+    writeFileSync(mixed, JSON.stringify({ directory: 'x', features: ['redis', 5] }));
+    await expect(resolveWith({ config: mixed })).rejects.toThrow(
+      /"features" in .*mixed.json must list feature ids as strings, got 5/,
+    );
+  });
+
+  it('points an interrupted project to how to finish or start over', async () => {
+    const dir = join(cwd, 'half');
+    mkdirSync(dir);
+    writeFileSync(join(dir, '.scalable-express.json'), '{}');
+    await expect(resolveWith({ directory: 'half' })).rejects.toThrow(
+      /cd half && npm install.*remove the folder or re-run with --force/,
+    );
+    expect((await resolveWith({ directory: 'half', force: true })).force).toBe(true);
+  });
+
+  it('refuses a dangling symbolic link as the directory', async () => {
+    symlinkSync(join(cwd, 'nowhere'), join(cwd, 'link'));
+    await expect(resolveWith({ directory: 'link' })).rejects.toThrow(/symbolic link/);
   });
 
   it('combines a preset with extra features and resolves them', async () => {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { presetFeatures } from '../../src/features/presets.js';
-import { parseFeatureList, resolveFeatures } from '../../src/features/resolve.js';
+import { parsePreset, presetFeatures } from '../../src/features/presets.js';
+import {
+  combineWithPreset,
+  featuresAfterAdd,
+  featuresAfterRemove,
+  parseFeatureList,
+  resolveFeatures,
+} from '../../src/features/resolve.js';
 import { selectableFeatures } from '../../src/features/index.js';
 import { closest } from '../../src/ui/suggest.js';
 import type { Feature } from '../../src/features/types.js';
@@ -56,13 +62,77 @@ describe('feature resolution', () => {
       'winston',
       'metrics',
     ]);
-    const full = resolveFeatures(presetFeatures('full'));
-    expect(full).toEqual(
-      expect.arrayContaining(['cluster', 'redis', 'docker', 'nginx', 'kubernetes']),
+    // The exact list: dropping a feature from `full` (or adding a conflicting one) must fail.
+    expect(presetFeatures('full')).toEqual([
+      'cluster',
+      'redis',
+      'rate-limit',
+      'winston',
+      'newrelic',
+      'metrics',
+      'static',
+      'docker',
+      'nginx',
+      'kubernetes',
+    ]);
+  });
+});
+
+describe('one case rule for feature ids and preset names', () => {
+  it('accepts either in any case', () => {
+    expect(resolveFeatures(['REDIS', 'Metrics'])).toEqual(['redis', 'metrics']);
+    expect(parsePreset('FULL')).toBe('full');
+    expect(parsePreset(' Standard ')).toBe('standard');
+    expect(() => parsePreset('huge')).toThrow(/Unknown preset "huge"/);
+  });
+});
+
+describe('a preset combined with explicit features', () => {
+  it('lets an explicit pick replace the preset pick it conflicts with', () => {
+    const full = presetFeatures('full');
+    const withPino = combineWithPreset(full, ['pino']);
+    expect(withPino).toContain('pino');
+    expect(withPino).not.toContain('winston');
+    expect(withPino.filter((id) => id !== 'pino')).toEqual(full.filter((id) => id !== 'winston'));
+    const withPm2 = combineWithPreset(presetFeatures('standard'), ['pm2', 'haproxy']);
+    expect(withPm2).toEqual(['pm2', 'redis', 'rate-limit', 'winston', 'metrics', 'haproxy']);
+  });
+
+  it('keeps a preset pick only with what it requires', () => {
+    const f = (id: string, extra: Partial<Feature> = {}): Feature => ({
+      id,
+      title: id,
+      description: id,
+      ...extra,
+    });
+    // "b" requires "a", and "a" conflicts with the explicit "x": "b" must go too.
+    const registry = [f('a', { conflicts: ['x'] }), f('b', { requires: ['a'] }), f('x'), f('c')];
+    expect(combineWithPreset(['a', 'b', 'c'], ['x'], registry)).toEqual(['x', 'c']);
+  });
+
+  it('still refuses conflicting explicit picks', () => {
+    expect(() => combineWithPreset(presetFeatures('full'), ['pino', 'winston'])).toThrow(
+      /conflict/,
     );
-    expect(full).not.toContain('pm2');
-    expect(full).not.toContain('pino');
-    expect(full).not.toContain('haproxy');
+  });
+});
+
+describe('features after add and remove', () => {
+  it('adds what is required and refuses a conflict with an installed feature', () => {
+    expect(featuresAfterAdd(['redis'], ['RATE-LIMIT'])).toEqual(['redis', 'rate-limit']);
+    expect(() => featuresAfterAdd(['cluster'], ['pm2'])).toThrow(
+      /Cannot add "pm2": it conflicts with the installed "cluster"/,
+    );
+    expect(() => featuresAfterAdd([], ['reddis'])).toThrow(/Did you mean "redis"/);
+    expect(() => featuresAfterAdd([], [])).toThrow(/Name at least one feature/);
+  });
+
+  it('keeps the registry order after remove', () => {
+    expect(featuresAfterRemove(['redis', 'rate-limit', 'metrics'], ['rate-limit'])).toEqual([
+      'redis',
+      'metrics',
+    ]);
+    expect(() => featuresAfterRemove(['redis'], ['bogus'])).toThrow(/Unknown feature "bogus"/);
   });
 });
 
