@@ -35,6 +35,25 @@ export const allFeatures: readonly Feature[] = [
   kubernetes,
 ];
 
+/**
+ * The order in which the generated app sets up the modules of features with `appModule: true`,
+ * earliest first: the cluster primary, the APM agent before what it instruments, request
+ * logging before the middleware it should log, rate limiting before the cache and the routes.
+ * One list, read in one place (a feature with an app module must be in it).
+ */
+export const appModuleOrder: readonly string[] = [
+  'cluster',
+  'newrelic',
+  'pino',
+  'winston',
+  'nginx',
+  'haproxy',
+  'metrics',
+  'static',
+  'rate-limit',
+  'redis',
+];
+
 /** Features a user can choose (everything but the always-on base app). */
 export const selectableFeatures: readonly Feature[] = allFeatures.filter((f) => !f.hidden);
 

@@ -38,10 +38,10 @@ export interface Feature {
   scripts?: (project: ProjectContext) => Record<string, string>;
   env?: (project: ProjectContext) => readonly EnvVar[];
   /**
-   * When the feature ships `src/features/<id>.ts` in the generated app, its place in the app's
-   * feature registry: lower runs earlier (request logging first, rate limiting before routes).
+   * True when the feature ships `src/features/<id>.ts` in the generated app. Its place in the
+   * app's feature registry is `appModuleOrder` in features/index.ts.
    */
-  appModule?: { order: number };
+  appModule?: boolean;
   /** Services this feature adds to docker-compose.yml (used when the docker feature is on). */
   composeServices?: (project: ProjectContext) => Record<string, unknown>;
   /** Hidden features (the base app) are always on and never listed. */

@@ -1,3 +1,4 @@
+import { appModuleOrder } from '../features/index.js';
 import type { Feature } from '../features/types.js';
 
 /** Feature ids that are not valid variable names as they are (`static` is reserved). */
@@ -13,9 +14,13 @@ function identifier(id: string): string {
  * rewrite this file instead of editing app code the user may have changed.
  */
 export function renderAppRegistry(features: readonly Feature[]): string {
-  const modules = features
-    .filter((f) => f.appModule)
-    .sort((a, b) => a.appModule!.order - b.appModule!.order);
+  const rank = (f: Feature): number => {
+    const index = appModuleOrder.indexOf(f.id);
+    if (index < 0)
+      throw new Error(`feature "${f.id}" has an app module but no place in appModuleOrder`);
+    return index;
+  };
+  const modules = features.filter((f) => f.appModule).sort((a, b) => rank(a) - rank(b));
   const imports = modules.map((f) => `import ${identifier(f.id)} from './${f.id}.js';\n`).join('');
   const names = modules.map((f) => identifier(f.id));
   const oneLine = `export const features: readonly Feature[] = [${names.join(', ')}];`;

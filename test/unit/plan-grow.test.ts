@@ -29,7 +29,7 @@ vi.mock('../../src/features/index.js', async () => {
     dependencies: ['redis'],
     scripts: () => ({ alpha: 'node alpha.js' }),
     env: () => [{ name: 'ALPHA_URL', example: 'redis://127.0.0.1:6379', comment: 'Alpha URL' }],
-    appModule: { order: 20 },
+    appModule: true,
     composeServices: () => ({ alpha: { image: 'alpha:1' } }),
   };
   const beta: Feature = {
@@ -40,7 +40,7 @@ vi.mock('../../src/features/index.js', async () => {
     dependencies: ['lru-cache'],
     scripts: () => ({ beta: 'node beta.js' }),
     env: () => [{ name: 'BETA_TTL', example: '60', comment: 'Beta TTL' }],
-    appModule: { order: 10 },
+    appModule: true,
     composeServices: () => ({
       beta: { image: 'beta:1', ports: ['6380:6380'], command: ['beta', '--appendonly', 'no'] },
     }),
@@ -60,6 +60,7 @@ vi.mock('../../src/features/index.js', async () => {
   const allFeatures = [base, alpha, beta, gamma, docker];
   return {
     allFeatures,
+    appModuleOrder: ['beta', 'alpha'],
     selectableFeatures: allFeatures.filter((f) => !f.hidden),
     getFeature: (id: string) => allFeatures.find((f) => f.id === id),
   };

@@ -6,7 +6,7 @@ export const cluster: Feature = {
   description:
     'One worker per CPU; crashed workers respawn with backoff; graceful shutdown of all workers.',
   conflicts: ['pm2'],
-  appModule: { order: 0 },
+  appModule: true,
   env: () => [
     {
       name: 'WEB_CONCURRENCY',

@@ -10,7 +10,7 @@ export const haproxy: Feature = {
   description: 'Health-checked backends with retries and redispatch, forwarded headers.',
   conflicts: ['nginx'],
   env: () => whoamiEnv('HAProxy'),
-  appModule: { order: 15 },
+  appModule: true,
   composeServices: () => ({
     haproxy: {
       image: HAPROXY_IMAGE,

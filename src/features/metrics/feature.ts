@@ -6,7 +6,7 @@ export const metrics: Feature = {
   description:
     '/metrics with process metrics and request latency by route pattern; aggregated across cluster workers.',
   dependencies: ['prom-client'],
-  appModule: { order: 20 },
+  appModule: true,
   env: () => [
     {
       name: 'METRICS_PORT',

@@ -14,7 +14,7 @@ export const newrelic: Feature = {
   description:
     'Agent preloaded the ESM way, configured by env, quiet without a license key, flushed on shutdown.',
   dependencies: ['newrelic'],
-  appModule: { order: 5 },
+  appModule: true,
   scripts: () => ({
     start: `node ${NEWRELIC_NODE_FLAGS} dist/main.js`,
   }),

@@ -21,7 +21,7 @@ export const nginx: Feature = {
     'least_conn upstream with keep-alive, failover, forwarded headers, gzip, WebSockets.',
   conflicts: ['haproxy'],
   env: () => whoamiEnv('nginx'),
-  appModule: { order: 15 },
+  appModule: true,
   composeServices: () => ({
     nginx: {
       image: NGINX_IMAGE,

@@ -6,5 +6,5 @@ export const pino: Feature = {
   description: 'Fast structured logs with pino-http, request ids and redaction.',
   conflicts: ['winston'],
   dependencies: ['pino', 'pino-http'],
-  appModule: { order: 10 },
+  appModule: true,
 };

@@ -22,5 +22,5 @@ export const rateLimit: Feature = {
         : 'Requests one client (by IP) may make per window, counted in each process.',
     },
   ],
-  appModule: { order: 40 },
+  appModule: true,
 };

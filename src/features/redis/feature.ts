@@ -35,5 +35,5 @@ export const redis: Feature = {
       comment: 'Size of the in-process LRU used when REDIS_URL is unset.',
     },
   ],
-  appModule: { order: 50 },
+  appModule: true,
 };

@@ -5,7 +5,7 @@ export const staticAssets: Feature = {
   title: 'CDN-ready static assets',
   description:
     'public/ with immutable caching for fingerprinted files, no-cache HTML, ASSET_BASE_URL for a CDN.',
-  appModule: { order: 30 },
+  appModule: true,
   env: () => [
     {
       name: 'ASSET_BASE_URL',

@@ -7,7 +7,7 @@ export const winston: Feature = {
     'Structured JSON logs with request ids in every line; one object per finished request.',
   conflicts: ['pino'],
   dependencies: ['winston'],
-  appModule: { order: 10 },
+  appModule: true,
   env: () => [
     {
       name: 'LOG_FORMAT',
