@@ -1,0 +1,171 @@
+/**
+ * Every real feature rendered in memory, no install: the files it adds to the base project, the
+ * packages it adds to package.json and the variables it documents in .env.example. The lists
+ * are written out by hand (not computed by the generator), so a template or feature mistake
+ * fails here in seconds instead of after an install. When you change a feature on purpose,
+ * change its line here.
+ */
+import { describe, expect, it } from 'vitest';
+import { selectableFeatures } from '../../src/features/index.js';
+import { resolveFeatures } from '../../src/features/resolve.js';
+import { renderProject, type FileTree } from '../../src/render/render.js';
+
+interface Expected {
+  files: string[];
+  dependencies: string[];
+  env: string[];
+}
+
+const expected: Record<string, Expected> = {
+  cluster: {
+    files: ['src/features/cluster.ts', 'test/cluster.test.ts'],
+    dependencies: [],
+    env: ['WEB_CONCURRENCY', 'CLUSTER_MAX_CRASHES', 'CLUSTER_CRASH_WINDOW_MS'],
+  },
+  pm2: {
+    files: ['ecosystem.config.cjs', 'test/pm2.test.ts'],
+    dependencies: ['pm2'],
+    env: ['WEB_CONCURRENCY', 'MAX_MEMORY_RESTART'],
+  },
+  redis: {
+    files: ['src/features/redis.ts', 'test/redis.test.ts'],
+    dependencies: ['lru-cache', 'redis'],
+    env: [
+      'REDIS_URL',
+      'REDIS_KEY_PREFIX',
+      'REDIS_COMMAND_TIMEOUT_MS',
+      'CACHE_TTL_SECONDS',
+      'CACHE_MAX_ENTRIES',
+    ],
+  },
+  'rate-limit': {
+    files: ['src/features/rate-limit.ts', 'test/rate-limit.test.ts'],
+    dependencies: ['express-rate-limit'],
+    env: ['RATE_LIMIT_WINDOW_MS', 'RATE_LIMIT_MAX'],
+  },
+  winston: {
+    files: ['src/features/winston.ts', 'test/winston.test.ts'],
+    dependencies: ['winston'],
+    env: ['LOG_FORMAT'],
+  },
+  pino: {
+    files: ['src/features/pino.ts', 'test/pino.test.ts'],
+    dependencies: ['pino', 'pino-http'],
+    env: [],
+  },
+  newrelic: {
+    files: ['newrelic.cjs', 'src/features/newrelic.ts', 'test/newrelic.test.ts'],
+    dependencies: ['newrelic'],
+    env: [
+      'NEW_RELIC_LICENSE_KEY',
+      'NEW_RELIC_APP_NAME',
+      'NEW_RELIC_APPLICATION_LOGGING_FORWARDING_ENABLED',
+    ],
+  },
+  metrics: {
+    files: ['src/features/metrics.ts', 'test/metrics.test.ts'],
+    dependencies: ['prom-client'],
+    env: ['METRICS_PORT', 'METRICS_TOKEN'],
+  },
+  static: {
+    files: [
+      'public/assets/app.3f9a1c2b.css',
+      'public/assets/app.7c1e4d9a.js',
+      'public/index.html',
+      'src/assets.ts',
+      'src/features/static.ts',
+      'test/static.test.ts',
+    ],
+    dependencies: [],
+    env: ['ASSET_BASE_URL'],
+  },
+  docker: {
+    files: ['.dockerignore', 'docker-compose.yml', 'Dockerfile'],
+    dependencies: [],
+    env: [],
+  },
+  nginx: {
+    files: ['nginx/nginx.conf', 'src/features/nginx.ts', 'test/nginx.test.ts'],
+    dependencies: [],
+    env: ['PROXY_WHOAMI'],
+  },
+  haproxy: {
+    files: ['haproxy/haproxy.cfg', 'src/features/haproxy.ts', 'test/haproxy.test.ts'],
+    dependencies: [],
+    env: ['PROXY_WHOAMI'],
+  },
+  kubernetes: {
+    files: [
+      'k8s/configmap.yaml',
+      'k8s/deployment.yaml',
+      'k8s/hpa.yaml',
+      'k8s/ingress.yaml',
+      'k8s/kustomization.yaml',
+      'k8s/pdb.yaml',
+      'k8s/secret.example.yaml',
+      'k8s/service.yaml',
+    ],
+    dependencies: [],
+    env: [],
+  },
+};
+
+const input = { name: 'render-check', port: 3000, packageManager: 'npm' as const };
+
+function packageJson(tree: FileTree): {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+} {
+  return JSON.parse(tree.get('package.json')!);
+}
+
+/** Documented variables: each is `NAME=value` (or commented out) under a `# comment` line. */
+function envVariables(tree: FileTree): string[] {
+  const lines = tree.get('.env.example')!.split('\n');
+  const names: string[] = [];
+  for (const [i, line] of lines.entries()) {
+    const match = /^(?:# ?)?([A-Z][A-Z0-9_]*)=/.exec(line);
+    if (!match) continue;
+    expect(lines[i - 1], `${match[1]} needs a comment line above it`).toMatch(/^#/);
+    names.push(match[1]!);
+  }
+  return names;
+}
+
+describe('every feature, rendered in memory', () => {
+  let base: FileTree;
+
+  it('covers every selectable feature', async () => {
+    expect(Object.keys(expected).sort()).toEqual(selectableFeatures.map((f) => f.id).sort());
+    base = await renderProject({ ...input, features: [] });
+  });
+
+  it.each(Object.entries(expected))('%s', async (id, want) => {
+    base ??= await renderProject({ ...input, features: [] });
+    const tree = await renderProject({ ...input, features: resolveFeatures([id]) });
+
+    const added = [...tree.keys()].filter((path) => !base.has(path));
+    expect(added.sort()).toEqual([...want.files].sort());
+    expect([...base.keys()].filter((path) => !tree.has(path))).toEqual([]);
+    for (const path of added) expect(tree.get(path)!.trim(), path).not.toBe('');
+
+    const pkg = packageJson(tree);
+    const before = packageJson(base);
+    const newDeps = Object.keys(pkg.dependencies).filter((d) => !(d in before.dependencies));
+    expect(newDeps.sort()).toEqual([...want.dependencies].sort());
+    for (const dep of newDeps) expect(pkg.dependencies[dep], dep).toMatch(/^\^?\d+\.\d+\.\d+/);
+    expect(pkg.devDependencies).toEqual(before.devDependencies);
+
+    const baseEnv = envVariables(base);
+    expect(envVariables(tree).filter((name) => !baseEnv.includes(name))).toEqual(want.env);
+  });
+
+  it('rate-limit shares its budget through Redis only when redis is on', async () => {
+    const alone = packageJson(await renderProject({ ...input, features: ['rate-limit'] }));
+    const both = packageJson(
+      await renderProject({ ...input, features: resolveFeatures(['redis', 'rate-limit']) }),
+    );
+    expect(alone.dependencies).not.toHaveProperty('rate-limit-redis');
+    expect(both.dependencies).toHaveProperty('rate-limit-redis');
+  });
+});
