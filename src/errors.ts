@@ -28,7 +28,10 @@ export class FailedError extends Error {
 
 export class InterruptedError extends Error {
   readonly exitCode = ExitCode.interrupted;
-  constructor() {
+  constructor(
+    /** Extra lines shown under "Interrupted." (how to finish or start over). */
+    readonly details: string[] = [],
+  ) {
     super('Interrupted.');
   }
 }

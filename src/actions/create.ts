@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { FailedError } from '../errors.js';
+import { FailedError, InterruptedError } from '../errors.js';
 import { getFeature } from '../features/index.js';
 import type { CreateOptions } from '../options/create.js';
 import { isOnPath } from '../pm.js';
@@ -75,6 +75,11 @@ export async function createProject(
   }
 
   const interrupt = interruptFlag();
+  // Ctrl-C during install or verify kills the running step at once (see verify/steps.ts).
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     await out.step(`Writing ${plan.changes.length} files to ${where}`, () =>
       commitChanges(options.directory, plan.changes, { checkpoint: interrupt.checkpoint }),
@@ -82,18 +87,38 @@ export async function createProject(
     for (const conflict of plan.conflicts)
       out.warn(`${conflict.path} existed: yours is kept as ${conflict.path}.orig`);
     try {
-      await runSteps({ ...options, out, checkpoint: interrupt.checkpoint, results: res.steps });
+      await runSteps({
+        ...options,
+        out,
+        checkpoint: interrupt.checkpoint,
+        signal: abort.signal,
+        results: res.steps,
+      });
     } catch (error) {
       if (error instanceof FailedError) {
         error.details.push(`The generated files are kept in ${where}.`);
       }
+      if (error instanceof InterruptedError) error.details.push(...howToGoOn(options, where));
       throw error;
     }
     if (options.git) await initGit(options.directory, out);
   } finally {
     interrupt.dispose();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   return res;
+}
+
+/** After Ctrl-C during install or verify: the files stay; say how to finish or start over. */
+function howToGoOn(options: CreateOptions, where: string): string[] {
+  const pm = options.packageManager;
+  const finish = `cd ${where} && ${pm} install${options.verify ? ` && ${pm} run build && ${pm} test` : ''}`;
+  return [
+    `The files are kept in ${where}.`,
+    `To finish: ${finish}`,
+    `To start over: remove ${where}, or re-run with --force.`,
+  ];
 }
 
 /** What to do next, for a person. */

@@ -1,4 +1,4 @@
-import { exitCodeOf, FailedError, UsageError } from '../errors.js';
+import { exitCodeOf, FailedError, InterruptedError, UsageError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 
 /**
@@ -20,7 +20,10 @@ export async function runAction<T extends object>(
     const message =
       exitCode === 130 ? 'Interrupted.' : error instanceof Error ? error.message : String(error);
     process.stderr.write(`${out.color.red('error')} ${message}\n`);
-    if (error instanceof FailedError && error.details.length) {
+    if (
+      (error instanceof FailedError || error instanceof InterruptedError) &&
+      error.details.length
+    ) {
       process.stderr.write(`${error.details.map((l) => `  ${l}`).join('\n')}\n`);
     } else if (
       !(error instanceof UsageError) &&

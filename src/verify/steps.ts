@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { FailedError } from '../errors.js';
+import { FailedError, InterruptedError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
 import type { Output } from '../ui/output.js';
 
@@ -23,6 +23,8 @@ export interface VerifyOptions {
   out: Output;
   /** Throws when the user pressed Ctrl-C. */
   checkpoint: () => void;
+  /** Aborted on Ctrl-C: the running step's whole process group is killed at once. */
+  signal?: AbortSignal;
   /** Filled as steps finish, so a failure still reports the steps before it. */
   results: StepResult[];
 }
@@ -106,6 +108,25 @@ async function timed(
   }
 }
 
+/**
+ * Steps run in their own process group (`detached`), so that on Ctrl-C the package manager and
+ * everything it started (install scripts, the test runner's workers) go at once; a terminal's
+ * Ctrl-C reaches only the CLI, which decides.
+ */
+function killGroupOnAbort(pid: number | undefined, signal: AbortSignal | undefined): () => void {
+  if (!signal || pid === undefined) return () => undefined;
+  const kill = (): void => {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
+  if (signal.aborted) kill();
+  signal.addEventListener('abort', kill, { once: true });
+  return () => signal.removeEventListener('abort', kill);
+}
+
 async function runCommand(
   options: VerifyOptions,
   file: string,
@@ -113,15 +134,20 @@ async function runCommand(
   command: string,
 ): Promise<void> {
   const { execa } = await import('execa');
-  const result = await execa(file, args, {
+  const subprocess = execa(file, args, {
     cwd: options.directory,
     env: childEnv(),
     extendEnv: false,
     all: true,
     reject: false,
     stdin: 'ignore',
+    detached: Boolean(options.signal),
     ...(options.verbose ? { stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] } : {}),
   });
+  const release = killGroupOnAbort(subprocess.pid, options.signal);
+  const result = await subprocess;
+  release();
+  if (options.signal?.aborted) throw new InterruptedError();
   if (result.failed) {
     const why =
       result.code === 'ENOENT'
@@ -175,7 +201,10 @@ async function boot(options: VerifyOptions): Promise<void> {
     all: true,
     reject: false,
     stdin: 'ignore',
+    detached: Boolean(options.signal),
   });
+  const release = killGroupOnAbort(child.pid, options.signal);
+  void child.finally(release);
   let exit: { exitCode?: number; signal?: string } | undefined;
   void child.then((r) => (exit = r));
   let output = '';
