@@ -9,7 +9,7 @@ import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js'
 import { planChanges } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
 import { runSteps, type StepResult } from '../verify/steps.js';
-import { initGit } from './git.js';
+import { initGit, type GitResult } from './git.js';
 
 export interface CreateResult {
   directory: string;
@@ -19,6 +19,8 @@ export interface CreateResult {
   dryRun: boolean;
   files: ChangeSummary[];
   steps: StepResult[];
+  /** Whether git was initialized and committed (absent with --no-git or --dry-run). */
+  git?: GitResult;
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
@@ -101,7 +103,7 @@ export async function createProject(
       if (error instanceof InterruptedError) error.details.push(...howToGoOn(options, where));
       throw error;
     }
-    if (options.git) await initGit(options.directory, out);
+    if (options.git) res.git = await initGit(options.directory, out);
   } finally {
     interrupt.dispose();
     process.off('SIGINT', onSignal);

@@ -1,10 +1,18 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const parent = tempDir();
+
+const GIT_IDENTITY = {
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@example.com',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@example.com',
+};
 
 describe('--dry-run', () => {
   it('lists every file with its size and writes nothing', async () => {
@@ -107,18 +115,59 @@ describe('the generated project', () => {
   });
 
   it('initializes git with a first commit unless --no-git', async () => {
-    const result = await runCli(['gitted', '--no-install', '--yes'], {
+    const result = await runCli(['gitted', '--no-install', '--yes', '--json'], {
+      cwd: parent,
+      env: GIT_IDENTITY,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ git: { status: 'committed' } });
+    const dir = join(parent, 'gitted');
+    const git = (args: string[]) => execa('git', args, { cwd: dir, reject: false });
+    expect((await git(['rev-parse', '--verify', 'HEAD'])).exitCode).toBe(0);
+    expect((await git(['log', '--format=%s'])).stdout).toBe(
+      'Initial commit from create-scalable-express',
+    );
+    // Every generated file is in that commit.
+    expect((await git(['status', '--porcelain'])).stdout).toBe('');
+    expect(existsSync(join(parent, 'forced', '.git'))).toBe(false);
+  });
+
+  it('skips git inside an existing repository, and says so', async () => {
+    const repo = join(parent, 'monorepo');
+    mkdirSync(repo);
+    await execa('git', ['init', '-q'], { cwd: repo });
+    const result = await runCli(['svc', '--no-install', '--yes'], { cwd: repo, env: GIT_IDENTITY });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Skipped git init: inside the git repository .*monorepo/);
+    expect(existsSync(join(repo, 'svc', '.git'))).toBe(false);
+    const head = await execa('git', ['rev-parse', '--verify', 'HEAD'], {
+      cwd: repo,
+      reject: false,
+    });
+    expect(head.exitCode).not.toBe(0);
+  });
+
+  it("a failed first commit is reported in git's words, not swallowed", async () => {
+    const hooks = join(parent, 'failing-hooks');
+    mkdirSync(hooks);
+    writeFileSync(join(hooks, 'pre-commit'), '#!/bin/sh\necho "hook says no" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const result = await runCli(['hooked', '--no-install', '--yes', '--json'], {
       cwd: parent,
       env: {
-        GIT_AUTHOR_NAME: 't',
-        GIT_AUTHOR_EMAIL: 't@example.com',
-        GIT_COMMITTER_NAME: 't',
-        GIT_COMMITTER_EMAIL: 't@example.com',
+        ...GIT_IDENTITY,
+        GIT_CONFIG_COUNT: '1',
+        GIT_CONFIG_KEY_0: 'core.hooksPath',
+        GIT_CONFIG_VALUE_0: hooks,
       },
     });
-    expect(result.exitCode).toBe(0);
-    expect(existsSync(join(parent, 'gitted', '.git'))).toBe(true);
-    expect(existsSync(join(parent, 'forced', '.git'))).toBe(false);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/the first commit failed: hook says no/);
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      git: { status: 'initialized', reason: 'hook says no' },
+    });
+    expect(existsSync(join(parent, 'hooked', '.git'))).toBe(true);
   });
 });
 
