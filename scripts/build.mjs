@@ -1,12 +1,15 @@
 // Bundles the CLI into dist/ with esbuild: one file loads faster than many (see `npm run bench`).
 // Packages stay external (installed as dependencies); heavy ones are imported lazily in the code.
-import { build } from 'esbuild';
+// `--watch` (npm run dev) rebuilds on every change, so `node bin/create-scalable-express.js`
+// always runs the current sources.
+import { build, context } from 'esbuild';
 import { readFile, rm } from 'node:fs/promises';
 
 const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+const watch = process.argv.includes('--watch');
 
 await rm(new URL('../dist', import.meta.url), { recursive: true, force: true });
-await build({
+const options = {
   entryPoints: ['src/cli.ts'],
   outdir: 'dist',
   bundle: true,
@@ -16,5 +19,14 @@ await build({
   target: 'node22',
   packages: 'external',
   define: { __CLI_VERSION__: JSON.stringify(pkg.version) },
-  logLevel: 'warning',
-});
+  logLevel: watch ? 'info' : 'warning',
+};
+if (watch) {
+  const ctx = await context(options);
+  await ctx.watch();
+  process.stderr.write(
+    'Watching src/ (Ctrl-C to stop); run: node bin/create-scalable-express.js\n',
+  );
+} else {
+  await build(options);
+}

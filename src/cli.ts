@@ -11,7 +11,8 @@ Exit codes:
   0    done (and verified, unless --no-verify / --no-install)
   1    install, verify or a file conflict failed; the files are kept
   2    bad input (unknown feature, invalid name, non-empty directory…); nothing written
-  130  interrupted (Ctrl-C); files written by this run are removed, unless install had started
+  130  interrupted (Ctrl-C); files written by this run are removed, unless install had
+       started: then the step is stopped at once and the message says how to go on
 
 Examples:
   npx create-scalable-express my-app
