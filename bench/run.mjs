@@ -1,6 +1,7 @@
 // npm run bench — measured side by side in one run, so the ratios hold on a noisy shared machine.
 //   1. CLI start-up: `--help` against express-generator's.
-//   2. Generating a project (no install, no verify) against express-generator generating its app.
+//   2. Generating a project (no install, no verify): the base app and the full preset, each
+//      against express-generator generating its app.
 //   3. Throughput of a generated `standard` app (single process) against a bare Express 5 app with
 //      one JSON route, and of `cluster` with 2 workers against 1 (autocannon on loopback).
 // Flags: --runs N (default 15), --skip-throughput, --duration S (default 8).
@@ -64,6 +65,12 @@ compare(
   'generate the base app (no install)',
   (i) => time([ours, `ours-${i}`, '--yes', '--no-install', '--no-git'], work),
   (i) => time([theirs, '--no-view', `theirs-${i}`], work),
+);
+// The issue's target: the full preset (every file we can write) against their one scaffold.
+compare(
+  'generate the full preset (no install)',
+  (i) => time([ours, `full-${i}`, '--preset', 'full', '--yes', '--no-install', '--no-git'], work),
+  (i) => time([theirs, '--no-view', `theirs-full-${i}`], work),
 );
 
 if (!args.includes('--skip-throughput')) await throughput();
