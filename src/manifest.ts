@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
 import type { ProjectInput } from './render/render.js';
+import { decodeUtf8, readProjectFile } from './tree/files.js';
+import { isPlainRelativePath } from './tree/safe-path.js';
 
 export const MANIFEST_FILE = '.scalable-express.json';
 
@@ -16,7 +17,7 @@ export interface Manifest {
   files: Record<string, string>;
 }
 
-export function hashContent(content: string): string {
+export function hashContent(content: string | Uint8Array): string {
   return `sha256-${createHash('sha256').update(content).digest('base64')}`;
 }
 
@@ -24,24 +25,55 @@ export function serializeManifest(manifest: Manifest): string {
   return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
-/** Reads the manifest of the project in `dir`; a clear UsageError when there is none. */
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What is wrong with a parsed manifest, or undefined when its shape is right. */
+function shapeProblem(data: unknown): string | undefined {
+  if (!isObject(data) || data.generator !== 'create-scalable-express')
+    return '"generator" is not "create-scalable-express"';
+  if (typeof data.version !== 'string') return '"version" must be a string';
+  const project = data.project;
+  if (!isObject(project)) return '"project" must be an object';
+  if (typeof project.name !== 'string') return '"project.name" must be a string';
+  if (!Number.isInteger(project.port)) return '"project.port" must be an integer';
+  if (!['npm', 'pnpm', 'yarn'].includes(project.packageManager as string))
+    return '"project.packageManager" must be npm, pnpm or yarn';
+  if (!Array.isArray(data.features) || !data.features.every((f) => typeof f === 'string'))
+    return '"features" must be a list of feature names';
+  if (!isObject(data.files)) return '"files" must be an object of path → hash';
+  for (const [path, hash] of Object.entries(data.files)) {
+    if (!isPlainRelativePath(path))
+      return `"files" names ${JSON.stringify(path)}, outside the project`;
+    if (typeof hash !== 'string') return `"files" has no hash string for ${path}`;
+  }
+  return undefined;
+}
+
+/**
+ * Reads the manifest of the project in `dir`: a UsageError (exit 2, one line naming the file) when
+ * there is none, when it is a link, or when its shape or any path in it is wrong.
+ */
 export async function readManifest(dir: string): Promise<Manifest> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, MANIFEST_FILE), 'utf8');
-  } catch {
+  const file = join(dir, MANIFEST_FILE);
+  const bytes = await readProjectFile(dir, MANIFEST_FILE).catch((error: unknown) => {
+    if (error instanceof UsageError) throw error;
+    return undefined;
+  });
+  if (bytes === undefined) {
     throw new UsageError(
       `No ${MANIFEST_FILE} in ${dir}: this is not a project made by create-scalable-express (use --cwd to point at one).`,
     );
   }
+  let data: unknown;
   try {
-    const manifest = JSON.parse(text) as Manifest;
-    if (manifest.generator !== 'create-scalable-express' || !Array.isArray(manifest.features))
-      throw new Error();
-    return manifest;
+    data = JSON.parse(decodeUtf8(bytes) ?? '');
   } catch {
-    throw new UsageError(
-      `${join(dir, MANIFEST_FILE)} is not a valid create-scalable-express manifest.`,
-    );
+    throw new UsageError(`${file} is not a valid create-scalable-express manifest: not JSON.`);
   }
+  const problem = shapeProblem(data);
+  if (problem) {
+    throw new UsageError(`${file} is not a valid create-scalable-express manifest: ${problem}.`);
+  }
+  return data as Manifest;
 }

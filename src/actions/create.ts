@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { FailedError, InterruptedError } from '../errors.js';
 import { getFeature } from '../features/index.js';
 import type { CreateOptions } from '../options/create.js';
 import { isOnPath } from '../pm.js';
 import { commitChanges, interruptFlag } from '../tree/commit.js';
 import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js';
+import { projectReader } from '../tree/files.js';
 import { planChanges } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
 import { runSteps, type StepResult } from '../verify/steps.js';
@@ -21,14 +21,6 @@ export interface CreateResult {
   steps: StepResult[];
   /** Whether git was initialized and committed (absent with --no-git or --dry-run). */
   git?: GitResult;
-}
-
-async function readIfExists(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -57,7 +49,7 @@ export async function createProject(
       packageManager: options.packageManager,
       features: options.features,
     },
-    readCurrent: (path) => readIfExists(join(options.directory, path)),
+    readCurrent: projectReader(options.directory),
     force: options.force,
   });
   res.files = summarize(plan.changes);
@@ -87,7 +79,7 @@ export async function createProject(
       commitChanges(options.directory, plan.changes, { checkpoint: interrupt.checkpoint }),
     );
     for (const conflict of plan.conflicts)
-      out.warn(`${conflict.path} existed: yours is kept as ${conflict.path}.orig`);
+      out.warn(`${conflict.path} existed: yours is kept as ${conflict.backup ?? '?'}`);
     try {
       await runSteps({
         ...options,

@@ -4,7 +4,7 @@ import { selectableFeatures } from '../features/index.js';
 import { MANIFEST_FILE, readManifest } from '../manifest.js';
 import type { Recovery } from '../tree/journal.js';
 import type { Output } from '../ui/output.js';
-import { recoverProject } from './grow.js';
+import { recoverProject, withProjectLock } from './grow.js';
 
 export interface ListedFeature {
   id: string;
@@ -36,9 +36,12 @@ export async function listFeatures(
   const inProject = options.explicit || existsSync(join(options.directory, MANIFEST_FILE));
   let installed: Set<string> | undefined;
   if (inProject) {
-    const recovered = await recoverProject(options.directory, out);
-    if (recovered) res.recovered = recovered;
-    installed = new Set((await readManifest(options.directory)).features);
+    // Recovery writes to the project: under the same lock as add and remove.
+    await withProjectLock(options.directory, async () => {
+      const recovered = await recoverProject(options.directory, out);
+      if (recovered) res.recovered = recovered;
+      installed = new Set((await readManifest(options.directory)).features);
+    });
     res.directory = options.directory;
   }
   res.features = selectableFeatures.map((f) => ({

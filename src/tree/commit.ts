@@ -1,62 +1,116 @@
-import { mkdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { mkdir, open, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InterruptedError } from '../errors.js';
 import type { FileChange } from './plan.js';
+import { safeProjectPath } from './safe-path.js';
 
 export interface CommitOptions {
   /** Called between files; throwing (e.g. InterruptedError after Ctrl-C) rolls everything back. */
   checkpoint?: () => void;
 }
 
+/** Files written at once: enough to hide disk latency, few enough for any open-files limit. */
+const PARALLEL_WRITES = 8;
+
+/** What one write did, so that it can be undone exactly. */
+type Undo = { created: string } | { restore: string; previous: Buffer };
+
 /**
- * Writes the planned changes in one go. If anything fails or the user interrupts, every file this
- * run created is removed, every file it changed or deleted is restored, and every folder it
- * created is removed again: the disk is left as it was.
+ * Writes the planned changes in one go. Before anything is touched every path is checked (inside
+ * the project, no symbolic link on the way: see safe-path.ts). Files are written several at a
+ * time, the manifest (the plan's last change) alone at the end. If anything fails or the user
+ * interrupts, every file this run created (even one only partly written, e.g. disk full) is
+ * removed, every file it changed or deleted gets its old bytes back, and every folder it created
+ * (the project folder too) is removed again: the disk is left as it was.
  */
 export async function commitChanges(
   root: string,
   changes: readonly FileChange[],
   options: CommitOptions = {},
 ): Promise<void> {
+  for (const change of changes) await safeProjectPath(root, change.path);
   const createdDirs: string[] = [];
-  const done: FileChange[] = [];
-  const ensureDir = async (dir: string): Promise<void> => {
-    if (existsSync(dir)) return;
-    await ensureDir(dirname(dir));
-    await mkdir(dir);
-    createdDirs.push(dir);
+  const undo: Undo[] = [];
+  const dirs = new Map<string, Promise<void>>();
+  const ensureDir = (dir: string): Promise<void> => {
+    let pending = dirs.get(dir);
+    if (!pending) {
+      pending = (async () => {
+        if (existsSync(dir)) return;
+        await ensureDir(dirname(dir));
+        await mkdir(dir);
+        createdDirs.push(dir);
+      })();
+      dirs.set(dir, pending);
+    }
+    return pending;
+  };
+  const apply = async (change: FileChange): Promise<void> => {
+    options.checkpoint?.();
+    const file = join(root, change.path);
+    if (change.action === 'delete') {
+      if (change.previous) undo.push({ restore: file, previous: change.previous });
+      await rm(file, { force: true });
+    } else if (change.action === 'create') {
+      await ensureDir(dirname(file));
+      // 'wx': never replace a file that appeared since planning, nor follow a link.
+      const handle = await open(file, 'wx');
+      undo.push({ created: file });
+      try {
+        await handle.writeFile(change.content ?? '');
+      } finally {
+        await handle.close();
+      }
+    } else {
+      undo.push({ restore: file, previous: change.previous ?? Buffer.alloc(0) });
+      await writeFile(file, change.content ?? '');
+    }
+    await testWriteDelay();
   };
   try {
     await ensureDir(root);
-    for (const change of changes) {
-      options.checkpoint?.();
-      const file = join(root, change.path);
-      if (change.action === 'delete') {
-        await rm(file, { force: true });
-      } else {
-        await ensureDir(dirname(file));
-        await writeFile(file, change.content ?? '');
-      }
-      done.push(change);
-      await testWriteDelay();
-    }
+    const last = changes.at(-1);
+    await inParallel(changes.slice(0, -1), PARALLEL_WRITES, apply);
+    if (last) await apply(last);
     options.checkpoint?.();
   } catch (error) {
-    await rollback(root, done, createdDirs);
+    await rollback(undo, createdDirs);
     throw error;
   }
 }
 
-async function rollback(
-  root: string,
-  done: readonly FileChange[],
-  createdDirs: readonly string[],
+/**
+ * Runs `task` on every item, at most `limit` at a time. After the first failure no new task
+ * starts, and the failure is thrown only once every started task has settled, so that the
+ * rollback sees everything that was written.
+ */
+async function inParallel<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
 ): Promise<void> {
-  for (const change of [...done].reverse()) {
-    const file = join(root, change.path);
-    if (change.action === 'create') await rm(file, { force: true });
-    else await writeFile(file, change.previous ?? '');
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/** Undoes in reverse order; one step failing does not stop the others. */
+async function rollback(undo: readonly Undo[], createdDirs: readonly string[]): Promise<void> {
+  for (const step of [...undo].reverse()) {
+    if ('created' in step) await rm(step.created, { force: true }).catch(() => undefined);
+    else await writeFile(step.restore, step.previous).catch(() => undefined);
   }
   for (const dir of [...createdDirs].reverse()) await rmdir(dir).catch(() => undefined);
 }

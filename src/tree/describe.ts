@@ -1,3 +1,4 @@
+import { decodeUtf8 } from './files.js';
 import type { FileChange } from './plan.js';
 
 export interface ChangeSummary {
@@ -21,10 +22,12 @@ export function formatBytes(bytes: number): string {
 /** A unified diff of one change, for `--dry-run` on add/remove and for conflicts. */
 export async function unifiedDiff(
   path: string,
-  before: string | undefined,
-  after: string | undefined,
+  beforeContent: string | Buffer | undefined,
+  afterContent: string | Buffer | undefined,
 ): Promise<string> {
   const { createTwoFilesPatch } = await import('diff');
+  const before = asText(beforeContent);
+  const after = asText(afterContent);
   return createTwoFilesPatch(
     before === undefined ? '/dev/null' : `a/${path}`,
     after === undefined ? '/dev/null' : `b/${path}`,
@@ -34,4 +37,10 @@ export async function unifiedDiff(
     undefined,
     { context: 3 },
   );
+}
+
+/** Diffs are for reading only: bytes that are not UTF-8 are shown as a note, not decoded. */
+function asText(content: string | Buffer | undefined): string | undefined {
+  if (content === undefined || typeof content === 'string') return content;
+  return decodeUtf8(content) ?? `(${content.length} bytes that are not UTF-8 text)\n`;
 }

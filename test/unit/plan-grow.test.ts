@@ -18,66 +18,15 @@ import { basename, join, relative } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 
-vi.mock('../../src/features/index.js', async () => {
-  const { base } = await import('../../src/features/base/feature.js');
-  type Feature = import('../../src/features/types.js').Feature;
-  const alpha: Feature = {
-    id: 'alpha',
-    title: 'Alpha',
-    description: 'the alpha fixture',
-    conflicts: ['gamma'],
-    dependencies: ['redis'],
-    scripts: () => ({ alpha: 'node alpha.js' }),
-    env: () => [{ name: 'ALPHA_URL', example: 'redis://127.0.0.1:6379', comment: 'Alpha URL' }],
-    appModule: true,
-    composeServices: () => ({ alpha: { image: 'alpha:1' } }),
-  };
-  const beta: Feature = {
-    id: 'beta',
-    title: 'Beta',
-    description: 'the beta fixture',
-    requires: ['alpha'],
-    dependencies: ['lru-cache'],
-    scripts: () => ({ beta: 'node beta.js' }),
-    env: () => [{ name: 'BETA_TTL', example: '60', comment: 'Beta TTL' }],
-    appModule: true,
-    composeServices: () => ({
-      beta: { image: 'beta:1', ports: ['6380:6380'], command: ['beta', '--appendonly', 'no'] },
-    }),
-  };
-  const gamma: Feature = {
-    id: 'gamma',
-    title: 'Gamma',
-    description: 'the gamma fixture',
-    conflicts: ['alpha'],
-  };
-  const docker: Feature = {
-    id: 'docker',
-    title: 'Docker',
-    description: 'the docker fixture',
-    composeServices: () => ({ app: { build: '.', environment: { TRUST_PROXY: '1' } } }),
-  };
-  const allFeatures = [base, alpha, beta, gamma, docker];
-  return {
-    allFeatures,
-    appModuleOrder: ['beta', 'alpha'],
-    selectableFeatures: allFeatures.filter((f) => !f.hidden),
-    getFeature: (id: string) => allFeatures.find((f) => f.id === id),
-  };
-});
-
+vi.mock('../../src/features/index.js', () => import('./fixtures/grow-features.js'));
 vi.mock('../../src/paths.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/paths.js')>();
-  const { fileURLToPath } = await import('node:url');
-  const fixtures = fileURLToPath(new URL('./fixtures/grow/', import.meta.url));
-  return {
-    ...original,
-    templatesDir: (id: string) =>
-      id === 'base' ? original.templatesDir(id) : `${fixtures}${id}/templates`,
-  };
+  const { fixtureTemplatesDir } = await import('./fixtures/grow-features.js');
+  return { ...original, templatesDir: fixtureTemplatesDir(original.templatesDir) };
 });
 
-const { growProject } = await import('../../src/actions/grow.js');
+const { addFeatures } = await import('../../src/actions/add.js');
+const { removeFeatures } = await import('../../src/actions/remove.js');
 const { listFeatures } = await import('../../src/actions/list.js');
 const { FailedError, UsageError } = await import('../../src/errors.js');
 const { hashContent, MANIFEST_FILE, readManifest } = await import('../../src/manifest.js');
@@ -116,9 +65,9 @@ const options = (features: string[], extra: { dryRun?: boolean; force?: boolean 
   ...extra,
 });
 const add = (features: string[], extra?: { dryRun?: boolean; force?: boolean }) =>
-  growProject('add', options(features, extra), quiet);
+  addFeatures(options(features, extra), quiet);
 const remove = (features: string[], extra?: { dryRun?: boolean; force?: boolean }) =>
-  growProject('remove', options(features, extra), quiet);
+  removeFeatures(options(features, extra), quiet);
 
 /** Every file under root (relative path → content). */
 function snapshot(root: string): Map<string, string> {
@@ -239,7 +188,7 @@ describe('add', () => {
     const plan = await planChanges({
       target: { ...manifest.project, features: manifest.features },
       manifest,
-      readCurrent: async (p) => (existsSync(join(dir, p)) ? read(p) : undefined),
+      readCurrent: async (p) => (existsSync(join(dir, p)) ? readFileSync(join(dir, p)) : undefined),
       force: false,
     });
     expect(plan.changes).toEqual([]);
@@ -396,7 +345,8 @@ describe('journal', () => {
       await planChanges({
         target: { ...manifest.project, features: ['alpha', 'beta', 'docker'] },
         manifest,
-        readCurrent: async (p) => (existsSync(join(dir, p)) ? read(p) : undefined),
+        readCurrent: async (p) =>
+          existsSync(join(dir, p)) ? readFileSync(join(dir, p)) : undefined,
         force: false,
       })
     ).changes;

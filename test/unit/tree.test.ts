@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { hashContent, MANIFEST_FILE, type Manifest } from '../../src/manifest.js';
 import { renderProject } from '../../src/render/render.js';
 import { commitChanges } from '../../src/tree/commit.js';
+import { JOURNAL_FILE } from '../../src/tree/journal.js';
+import { LOCK_FILE } from '../../src/tree/lock.js';
 import { planChanges, type FileChange } from '../../src/tree/plan.js';
 
 const target = { name: 'svc', port: 3000, packageManager: 'npm' as const, features: [] };
@@ -35,6 +37,12 @@ describe('rendering', () => {
     expect(tree.get('src/config.ts')).toContain("readInt(env, 'PORT', 3000");
     expect([...tree.keys()].some((p) => p.endsWith('.ejs') || p.includes('_readme'))).toBe(false);
   });
+
+  it('the generated .gitignore keeps the journal and the lock out of git', async () => {
+    const lines = (await renderProject(target)).get('.gitignore')!.split('\n');
+    expect(lines).toContain(`${JOURNAL_FILE}*`);
+    expect(lines).toContain(LOCK_FILE);
+  });
 });
 
 describe('planning a new project', () => {
@@ -43,7 +51,7 @@ describe('planning a new project', () => {
     expect(plan.conflicts).toEqual([]);
     expect(plan.changes.every((c) => c.action === 'create')).toBe(true);
     const manifestChange = plan.changes.find((c) => c.path === MANIFEST_FILE)!;
-    const manifest = JSON.parse(manifestChange.content!) as Manifest;
+    const manifest = JSON.parse(String(manifestChange.content)) as Manifest;
     const app = plan.changes.find((c) => c.path === 'src/app.ts')!;
     expect(manifest.files['src/app.ts']).toBe(hashContent(app.content!));
     expect(manifest.features).toEqual([]);
@@ -52,13 +60,13 @@ describe('planning a new project', () => {
   it('with --force over existing files, saves the user’s version as .orig', async () => {
     const plan = await planChanges({
       target,
-      readCurrent: async (path) => (path === 'README.md' ? 'my readme' : undefined),
+      readCurrent: async (path) => (path === 'README.md' ? Buffer.from('my readme') : undefined),
       force: true,
     });
     expect(plan.changes).toContainEqual({
       path: 'README.md.orig',
       action: 'create',
-      content: 'my readme',
+      content: Buffer.from('my readme'),
     });
     expect(plan.changes.find((c) => c.path === 'README.md')?.action).toBe('update');
   });
@@ -82,7 +90,12 @@ describe('committing', () => {
     writeFileSync(join(root, 'README.md'), 'original');
     const changes: FileChange[] = [
       { path: 'src/deep/new.ts', action: 'create', content: 'x' },
-      { path: 'README.md', action: 'update', content: 'changed', previous: 'original' },
+      {
+        path: 'README.md',
+        action: 'update',
+        content: 'changed',
+        previous: Buffer.from('original'),
+      },
       { path: 'mine.txt/impossible', action: 'create', content: 'fails: mine.txt is a file' },
     ];
     await expect(commitChanges(root, changes)).rejects.toThrow();

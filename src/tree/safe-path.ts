@@ -1,0 +1,57 @@
+import { lstat } from 'node:fs/promises';
+import { isAbsolute, join, posix } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/**
+ * Every project path the CLI touches goes through here first, whether it comes from a template
+ * or from a file a repository could carry (the journal, the manifest): it must be relative, stay
+ * inside the project, and no part of it inside the project may be a symbolic link. Links are
+ * never followed, not even with --force, so nothing outside the project is ever read or written.
+ */
+
+/** The lexical rule: a relative path of plain segments ('a/b.ts'), no '..', '.', '' or '\'. */
+export function isPlainRelativePath(path: unknown): path is string {
+  if (typeof path !== 'string' || path === '' || path.includes('\0') || path.includes('\\'))
+    return false;
+  if (isAbsolute(path) || posix.isAbsolute(path)) return false;
+  return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
+}
+
+/** The first part of `path` (relative to root) that is a symbolic link, or undefined. */
+export async function findSymlink(root: string, path: string): Promise<string | undefined> {
+  const segments = path.split('/');
+  for (let i = 1; i <= segments.length; i++) {
+    const part = segments.slice(0, i).join('/');
+    try {
+      if ((await lstat(join(root, part))).isSymbolicLink()) return part;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined; // the rest does not exist
+      throw error;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks `path` and returns it joined to `root`. `source` names the file the path was read from
+ * (the journal, the manifest) for the error message. Throws UsageError (exit 2).
+ */
+export async function safeProjectPath(
+  root: string,
+  path: unknown,
+  source?: string,
+): Promise<string> {
+  if (!isPlainRelativePath(path)) {
+    throw new UsageError(
+      `${source ?? 'The change'} names ${JSON.stringify(path)}, which is not a plain path inside the project: nothing was changed.`,
+    );
+  }
+  const link = await findSymlink(root, path);
+  if (link !== undefined) {
+    throw new UsageError(
+      `${link} is a symbolic link${source ? ` (in a path named by ${source})` : ''}: create-scalable-express never reads or writes through links, not even with --force. Replace it with a regular file or folder; nothing was changed.`,
+    );
+  }
+  return join(root, path);
+}
