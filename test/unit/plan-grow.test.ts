@@ -317,6 +317,37 @@ describe('remove', () => {
   });
 });
 
+describe("remove and the user's own code", () => {
+  it('refuses before writing (exit 1) when a user file imports a file it would delete', async () => {
+    await add(['alpha']);
+    mkdirSync(join(dir, 'src/routes'), { recursive: true });
+    write(
+      'src/routes/mine.ts',
+      "import alpha from '../features/alpha.js';\nexport const a = alpha;\n",
+    );
+    mkdirSync(join(dir, 'test'), { recursive: true });
+    write('test/mine.test.ts', "const m = await import('../src/features/alpha.js');\nvoid m;\n");
+    const before = snapshot(dir);
+    const error = await remove(['alpha']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FailedError);
+    const failed = error as InstanceType<typeof FailedError>;
+    expect(failed.exitCode).toBe(1);
+    expect(failed.message).toContain('src/routes/mine.ts imports src/features/alpha.ts');
+    expect(failed.details).toContain('test/mine.test.ts imports src/features/alpha.ts');
+    expect(snapshot(dir)).toEqual(before);
+    // Once the import is gone, remove goes ahead.
+    rmSync(join(dir, 'src/routes/mine.ts'));
+    rmSync(join(dir, 'test/mine.test.ts'));
+    expect((await remove(['alpha'])).removed).toEqual(['alpha']);
+  });
+
+  it('imports of files that stay, and the generated registry being rewritten, are fine', async () => {
+    await add(['alpha']);
+    write('src/mine.ts', "import { createApp } from './app.js';\nexport const app = createApp;\n");
+    expect((await remove(['alpha'])).removed).toEqual(['alpha']);
+  });
+});
+
 describe('list', () => {
   it('lists every feature, and inside a project whether it is installed', async () => {
     await add(['alpha']);
@@ -395,11 +426,25 @@ describe('journal', () => {
     await add(['docker']);
     const old = snapshot(dir);
     const changes = await plannedAddBeta();
-    await crashAfter(changes, changes.length - 1); // everything but the manifest
-    expect(read('beta.txt')).toBe('beta\n');
+    const cutShort = async () => {
+      await crashAfter(changes, changes.length - 1); // everything but the manifest
+      expect(read('beta.txt')).toBe('beta\n');
+    };
+
+    await cutShort();
     const listed = await listFeatures({ directory: dir, explicit: false, json: true }, quiet);
     expect(listed.recovered?.restored.length).toBe(changes.length - 1);
     expect(listed.features.find((f) => f.id === 'beta')?.installed).toBe(false);
+    expect(snapshot(dir)).toEqual(old);
+
+    // remove works on the recovered project: docker goes, beta was never there.
+    await cutShort();
+    const removed = await remove(['docker']);
+    expect(removed.recovered?.command).toBe('add');
+    expect(removed.removed).toEqual(['docker']);
+    expect(existsSync(join(dir, 'beta.txt'))).toBe(false);
+    expect((await readManifest(dir)).features).toEqual(['alpha']);
+    await add(['docker']);
     expect(snapshot(dir)).toEqual(old);
 
     await crashAfter(changes, changes.length); // manifest written, journal not yet deleted
