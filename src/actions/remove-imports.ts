@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { FailedError } from '../errors.js';
 import { decodeUtf8, readProjectFile } from '../tree/files.js';
-import type { FileChange } from '../tree/plan.js';
+import type { Plan } from '../tree/plan.js';
 
 /** The folders of the user's own code, and the files in them that import modules. */
 const SCANNED = ['src', 'test'];
@@ -34,15 +34,25 @@ function candidates(from: string, specifier: string): string[] {
  * `remove` deletes the feature's files. If the user's own code (any .ts file under src/ or test/
  * that this run does not delete, read as it will be after the run) imports one of them, the
  * project would no longer build: refuse before writing anything, naming each importing file.
+ * Generated files in conflict are read as the generator wants them: the conflict is reported on
+ * its own, and --force makes them so.
  */
 export async function refuseDeletingImported(
   root: string,
-  changes: readonly FileChange[],
+  plan: Plan,
   removed: readonly string[],
 ): Promise<void> {
-  const deleted = new Set(changes.filter((c) => c.action === 'delete').map((c) => c.path));
+  const after = new Map<string, { action: string; content?: string | Buffer }>(
+    plan.changes.map((c) => [c.path, c]),
+  );
+  for (const conflict of plan.conflicts) {
+    after.set(conflict.path, {
+      action: conflict.generated === undefined ? 'delete' : 'update',
+      ...(conflict.generated === undefined ? {} : { content: conflict.generated }),
+    });
+  }
+  const deleted = new Set([...after].filter(([, c]) => c.action === 'delete').map(([p]) => p));
   if (deleted.size === 0) return;
-  const after = new Map(changes.map((c) => [c.path, c]));
   const problems: string[] = [];
   for (const dir of SCANNED) {
     for (const file of await codeFiles(root, dir)) {

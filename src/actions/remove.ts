@@ -43,7 +43,7 @@ export const planRemove: PlanGrow = async (directory, manifest, requested, force
   const plan = removed.length
     ? await planFiles(directory, manifest, target, force)
     : { changes: [], conflicts: [], manifest };
-  await refuseDeletingImported(directory, plan.changes, removed);
+  await refuseDeletingImported(directory, plan, removed);
   const grow: GrowPlan = { kind: 'remove', manifest, requested, target, added: [], removed, plan };
   return grow;
 };
