@@ -140,6 +140,8 @@ describe('paths read from files stay inside the project', () => {
       [
         { path: 'docs/victim.txt', old: 'overwritten through a link\n' },
         { path: 'docs/secret.txt', old: null },
+        // Replayed first (the journal is undone from the end): must not be touched either.
+        { path: 'README.md', old: 'replaced by a hostile journal\n' },
       ],
       ['docs/emptydir'],
     );
@@ -147,6 +149,7 @@ describe('paths read from files stay inside the project', () => {
     const error = await failure(list());
     expect(exitCodeOf(error)).toBe(ExitCode.usage);
     expect(error.message).toMatch(/docs is a symbolic link/);
+    expect(existsSync(join(outside, 'emptydir'))).toBe(true);
     expect(snapshot(outside)).toEqual(before.outside);
     expect(snapshot(dir)).toEqual(before.inside);
   });
