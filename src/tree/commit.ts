@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, open, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { InterruptedError } from '../errors.js';
+import { FailedError, InterruptedError } from '../errors.js';
 import type { FileChange } from './plan.js';
 import { safeProjectPath } from './safe-path.js';
 
@@ -49,6 +49,14 @@ export async function commitChanges(
   const apply = async (change: FileChange): Promise<void> => {
     options.checkpoint?.();
     const file = join(root, change.path);
+    try {
+      await applyOne(change, file);
+    } catch (error) {
+      throw writeFailed(change.path, error);
+    }
+    await testWriteDelay();
+  };
+  const applyOne = async (change: FileChange, file: string): Promise<void> => {
     if (change.action === 'delete') {
       if (change.previous) undo.push({ restore: file, previous: change.previous });
       await rm(file, { force: true });
@@ -66,7 +74,6 @@ export async function commitChanges(
       undo.push({ restore: file, previous: change.previous ?? Buffer.alloc(0) });
       await writeFile(file, change.content ?? '');
     }
-    await testWriteDelay();
   };
   try {
     await ensureDir(root);
@@ -78,6 +85,15 @@ export async function commitChanges(
     await rollback(undo, createdDirs);
     throw error;
   }
+}
+
+/** A failed write (disk full, a folder where a file goes…) as one line naming the file. */
+function writeFailed(path: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (typeof code !== 'string') return error;
+  return new FailedError(
+    `Could not write ${path} (${code}: ${(error as Error).message.split(',')[0]?.replace(`${code}: `, '')}). Nothing was changed: what this run wrote was removed or restored.`,
+  );
 }
 
 /**

@@ -146,8 +146,12 @@ export async function recoverJournal(root: string): Promise<Recovery | undefined
   const restored: string[] = [];
   for (const entry of [...journal.entries].reverse()) {
     const file = join(root, entry.path);
-    const now = await readProjectFile(root, entry.path, source);
     const old = entry.oldBase64 === null ? undefined : Buffer.from(entry.oldBase64, 'base64');
+    // A folder where the run meant to create a file: the run never wrote there, nothing to undo.
+    const now = await readProjectFile(root, entry.path, source).catch((error: unknown) => {
+      if (old === undefined && (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      throw error;
+    });
     if (now === undefined ? old === undefined : old !== undefined && now.equals(old)) continue;
     if (old === undefined) {
       await rm(file, { force: true });

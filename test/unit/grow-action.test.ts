@@ -3,7 +3,15 @@
  * journal by hand, so removing the action's writeJournal call went unnoticed). commitChanges is
  * wrapped so that a test can look at the disk at the moment writing starts, or "die" half-way.
  */
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -107,6 +115,23 @@ describe('the action journals its own writes', () => {
       expect(existsSync(join(dir, JOURNAL_FILE))).toBe(false); // cleared after success
     });
   }
+
+  it('a write that fails half-way (a folder appeared where a file goes) leaves the old project and no journal', async () => {
+    const before = snapshot(dir);
+    let written = 0;
+    hooks.beforeCommit = async (root, changes) => {
+      // Planned and journaled; now the last new file's place is taken, so its write fails
+      // after the files before it were written.
+      const last = changes.filter((c) => c.action === 'create').at(-1)!;
+      mkdirSync(join(root, last.path), { recursive: true });
+      written = changes.indexOf(last);
+    };
+    await expect(addFeatures(options(['alpha']), quiet)).rejects.toThrow(/EEXIST|EISDIR/);
+    expect(written).toBeGreaterThan(0);
+    const after = snapshot(dir);
+    expect(after).toEqual(before);
+    expect(existsSync(join(dir, JOURNAL_FILE))).toBe(false);
+  });
 
   it('a run that dies half-way through writing (no rollback of its own) is undone from the journal', async () => {
     const before = snapshot(dir);

@@ -455,9 +455,10 @@ describe('journal', () => {
     expect(existsSync(join(dir, JOURNAL_FILE))).toBe(false);
   });
 
-  it('a write that fails half-way leaves the old project and no journal', async () => {
+  it('a folder where a new file must go fails before anything is written (the old project, no journal)', async () => {
     await add(['alpha']);
-    // A folder where beta.txt must go: every write before it succeeds, that one fails (EISDIR).
+    // Reading beta.txt to plan fails (EISDIR). A failure half-way through writing is in
+    // grow-action.test.ts and engine-disk-full.test.ts.
     mkdirSync(join(dir, 'beta.txt'));
     const old = snapshot(dir);
     await expect(add(['beta'])).rejects.toThrow(/EISDIR/);
