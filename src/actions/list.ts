@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectableFeatures } from '../features/index.js';
 import { MANIFEST_FILE, readManifest } from '../manifest.js';
-import type { Recovery } from '../tree/journal.js';
+import { JOURNAL_FILE, type Recovery } from '../tree/journal.js';
 import type { Output } from '../ui/output.js';
 import { recoverProject, withProjectLock } from './grow.js';
 
@@ -36,12 +36,16 @@ export async function listFeatures(
   const inProject = options.explicit || existsSync(join(options.directory, MANIFEST_FILE));
   let installed: Set<string> | undefined;
   if (inProject) {
-    // Recovery writes to the project: under the same lock as add and remove.
-    await withProjectLock(options.directory, async () => {
-      const recovered = await recoverProject(options.directory, out);
+    // Recovering an interrupted run writes to the project: under the same lock as add and
+    // remove (a journal may belong to a run still writing). Listing alone only reads, so a
+    // read-only project can still be listed.
+    if (existsSync(join(options.directory, JOURNAL_FILE))) {
+      const recovered = await withProjectLock(options.directory, () =>
+        recoverProject(options.directory, out),
+      );
       if (recovered) res.recovered = recovered;
-      installed = new Set((await readManifest(options.directory)).features);
-    });
+    }
+    installed = new Set((await readManifest(options.directory)).features);
     res.directory = options.directory;
   }
   res.features = selectableFeatures.map((f) => ({

@@ -283,6 +283,8 @@ describe('one run at a time', () => {
     const holder = alive();
     try {
       writeFileSync(join(dir, '.scalable-express.lock'), `${holder.pid}\n`);
+      // The holder's journal: list must not "recover" a run that is still writing.
+      plantJournal([{ path: 'README.md', old: 'the holder has not written README.md yet\n' }], []);
       const before = snapshot(dir);
       for (const run of [() => add(['alpha']), () => remove(['alpha']), list]) {
         const error = await failure(run());
@@ -290,6 +292,16 @@ describe('one run at a time', () => {
         expect(error.message).toContain(`pid ${holder.pid}`);
         expect(snapshot(dir)).toEqual(before);
       }
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it('list without a journal only reads: it lists while another run holds the lock', async () => {
+    const holder = alive();
+    try {
+      writeFileSync(join(dir, '.scalable-express.lock'), `${holder.pid}\n`);
+      expect((await list()).features.length).toBeGreaterThan(0);
     } finally {
       holder.kill();
     }
