@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { UsageError } from './errors.js';
+import type { PackageManager } from './features/types.js';
+import { packageManagers } from './pm.js';
 import type { ProjectInput } from './render/render.js';
 import { decodeUtf8, readProjectFile } from './tree/files.js';
 import { isPlainRelativePath } from './tree/safe-path.js';
@@ -37,8 +39,8 @@ function shapeProblem(data: unknown): string | undefined {
   if (!isObject(project)) return '"project" must be an object';
   if (typeof project.name !== 'string') return '"project.name" must be a string';
   if (!Number.isInteger(project.port)) return '"project.port" must be an integer';
-  if (!['npm', 'pnpm', 'yarn'].includes(project.packageManager as string))
-    return '"project.packageManager" must be npm, pnpm or yarn';
+  if (!packageManagers.includes(project.packageManager as PackageManager))
+    return `"project.packageManager" must be one of ${packageManagers.join(', ')}`;
   if (!Array.isArray(data.features) || !data.features.every((f) => typeof f === 'string'))
     return '"features" must be a list of feature names';
   if (!isObject(data.files)) return '"files" must be an object of path → hash';

@@ -14,6 +14,7 @@ import { renderProject } from '../../src/render/render.js';
 import { commitChanges } from '../../src/tree/commit.js';
 import { JOURNAL_FILE } from '../../src/tree/journal.js';
 import { LOCK_FILE } from '../../src/tree/lock.js';
+import { isPlainRelativePath } from '../../src/tree/safe-path.js';
 import { planChanges, type FileChange } from '../../src/tree/plan.js';
 
 const target = { name: 'svc', port: 3000, packageManager: 'npm' as const, features: [] };
@@ -113,5 +114,29 @@ describe('committing', () => {
     };
     await expect(commitChanges(root, plan.changes, { checkpoint })).rejects.toThrow('interrupted');
     expect(existsSync(root)).toBe(false);
+  });
+});
+
+describe('paths', () => {
+  it('only plain relative paths inside the project pass', () => {
+    for (const ok of ['README.md', 'src/features/redis.ts', '.github/workflows/ci.yml', 'a..b'])
+      expect(isPlainRelativePath(ok), ok).toBe(true);
+    for (const bad of [
+      '',
+      '.',
+      '..',
+      '../x',
+      'a/../../x',
+      'a/./b',
+      'a//b',
+      'a/',
+      '/etc/passwd',
+      'a\\b',
+      'C:\\x',
+      'a\0b',
+      null,
+      5,
+    ])
+      expect(isPlainRelativePath(bad), String(bad)).toBe(false);
   });
 });
