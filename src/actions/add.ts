@@ -1,38 +1,14 @@
-import { UsageError } from '../errors.js';
-import { getFeature } from '../features/index.js';
-import { resolveFeatures } from '../features/resolve.js';
+import { featuresAfterAdd } from '../features/resolve.js';
 import type { Output } from '../ui/output.js';
 import {
   ordered,
   planFiles,
-  quote,
   runGrow,
-  validate,
   type GrowOptions,
   type GrowPlan,
   type GrowResult,
   type PlanGrow,
 } from './grow.js';
-
-/** The features the project must have after `add`. Throws UsageError on conflicts. */
-export function featuresAfterAdd(
-  installed: readonly string[],
-  requested: readonly string[],
-): string[] {
-  validate(requested);
-  const wanted = resolveFeatures(requested);
-  for (const id of wanted) {
-    const clash = (getFeature(id)?.conflicts ?? []).filter((other) => installed.includes(other));
-    const reverse = installed.filter((other) => getFeature(other)?.conflicts?.includes(id));
-    const against = [...new Set([...clash, ...reverse])];
-    if (against.length) {
-      throw new UsageError(
-        `Cannot add "${id}": it conflicts with the installed ${quote(against)}. Remove ${against.length > 1 ? 'them' : 'it'} first (create-scalable-express remove ${against.join(' ')}).`,
-      );
-    }
-  }
-  return resolveFeatures([...installed, ...wanted]);
-}
 
 /** Planning for `add`: the features it brings (with what they require) and the file changes. */
 export const planAdd: PlanGrow = async (directory, manifest, requested, force) => {

@@ -68,12 +68,8 @@ export async function createProject(
     );
   }
 
-  const interrupt = interruptFlag();
   // Ctrl-C during install or verify kills the running step at once (see verify/steps.ts).
-  const abort = new AbortController();
-  const onSignal = (): void => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const interrupt = interruptFlag();
   try {
     await out.step(`Writing ${plan.changes.length} files to ${where}`, () =>
       commitChanges(options.directory, plan.changes, { checkpoint: interrupt.checkpoint }),
@@ -85,7 +81,7 @@ export async function createProject(
         ...options,
         out,
         checkpoint: interrupt.checkpoint,
-        signal: abort.signal,
+        signal: interrupt.signal,
         results: res.steps,
       });
     } catch (error) {
@@ -98,8 +94,6 @@ export async function createProject(
     if (options.git) res.git = await initGit(options.directory, out);
   } finally {
     interrupt.dispose();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
   }
   return res;
 }

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { FailedError } from '../errors.js';
+import { FailedError, InterruptedError } from '../errors.js';
 import { isOnPath } from '../pm.js';
 import { commitChanges, interruptFlag } from '../tree/commit.js';
 import { formatBytes, summarize, unifiedDiff } from '../tree/describe.js';
@@ -133,10 +133,12 @@ export async function applyGrow(
         verbose: options.verbose,
         out,
         checkpoint: interrupt.checkpoint,
+        signal: interrupt.signal,
         results: res.steps,
       });
     } catch (error) {
-      if (error instanceof FailedError) {
+      // A failed or interrupted step leaves the new files in place: say how to undo them.
+      if (error instanceof FailedError || error instanceof InterruptedError) {
         error.details.push(
           `The files are changed in ${where}; undo with: create-scalable-express ${kind === 'add' ? 'remove' : 'add'} ${moved.join(' ')}${where === '.' ? '' : ` --cwd ${where}`}`,
         );

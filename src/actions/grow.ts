@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
-import { allFeatures, getFeature, selectableFeatures } from '../features/index.js';
+import { allFeatures } from '../features/index.js';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../manifest.js';
 import type { ChangeSummary } from '../tree/describe.js';
 import { projectReader } from '../tree/files.js';
 import { recoverJournal, type Recovery } from '../tree/journal.js';
 import { lockProject } from '../tree/lock.js';
 import { planChanges, type Plan } from '../tree/plan.js';
-import { closest } from '../ui/suggest.js';
 import type { Output } from '../ui/output.js';
 import type { StepResult } from '../verify/steps.js';
 import { applyGrow } from './grow-apply.js';
@@ -96,23 +94,6 @@ export async function withProjectLock<T>(directory: string, work: () => Promise<
     return await work();
   } finally {
     await release();
-  }
-}
-
-function unknownFeature(id: string): UsageError {
-  const valid = selectableFeatures.map((f) => f.id);
-  const hint = closest(id, valid);
-  return new UsageError(
-    `Unknown feature "${id}".${hint ? ` Did you mean "${hint}"?` : ''} Valid features: ${valid.join(', ')}.`,
-  );
-}
-
-/** Throws UsageError unless every id names a selectable feature. */
-export function validate(ids: readonly string[]): void {
-  if (ids.length === 0) throw new UsageError('Name at least one feature (see `list`).');
-  for (const id of ids) {
-    const feature = getFeature(id);
-    if (!feature || feature.hidden) throw unknownFeature(id);
   }
 }
 

@@ -1,36 +1,15 @@
-import { UsageError } from '../errors.js';
-import { getFeature } from '../features/index.js';
+import { featuresAfterRemove } from '../features/resolve.js';
 import type { Output } from '../ui/output.js';
 import {
   ordered,
   planFiles,
   runGrow,
-  validate,
   type GrowOptions,
   type GrowPlan,
   type GrowResult,
   type PlanGrow,
 } from './grow.js';
 import { refuseDeletingImported } from './remove-imports.js';
-
-/** The features the project keeps after `remove`. Throws UsageError when one is still required. */
-export function featuresAfterRemove(
-  installed: readonly string[],
-  requested: readonly string[],
-): string[] {
-  validate(requested);
-  const removing = new Set(requested.filter((id) => installed.includes(id)));
-  const remaining = installed.filter((id) => !removing.has(id));
-  for (const holder of remaining) {
-    const needs = (getFeature(holder)?.requires ?? []).filter((dep) => removing.has(dep));
-    for (const dep of needs) {
-      throw new UsageError(
-        `Cannot remove "${dep}": the installed "${holder}" requires it. Remove "${holder}" too, or keep "${dep}".`,
-      );
-    }
-  }
-  return ordered(remaining);
-}
 
 /**
  * Planning for `remove`: the features that go and the file changes, refused (before anything is

@@ -141,17 +141,21 @@ async function testWriteDelay(): Promise<void> {
 }
 
 /** Tracks Ctrl-C while a step runs so it can stop at a safe point. */
-export function interruptFlag(): { checkpoint: () => void; dispose: () => void } {
-  let interrupted = false;
-  const onSignal = (): void => {
-    interrupted = true;
-  };
+export function interruptFlag(): {
+  checkpoint: () => void;
+  /** Aborted by the same signals: stops a running install or verify step at once. */
+  signal: AbortSignal;
+  dispose: () => void;
+} {
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return {
     checkpoint: () => {
-      if (interrupted) throw new InterruptedError();
+      if (abort.signal.aborted) throw new InterruptedError();
     },
+    signal: abort.signal,
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

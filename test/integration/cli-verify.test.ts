@@ -137,3 +137,32 @@ describe('Ctrl-C during install or verify', () => {
     },
   );
 });
+
+describe('Ctrl-C during the install that follows add', () => {
+  it('kills the step at once, exits 130 and says how to undo', async () => {
+    const name = `interrupted-add-${++counter}`;
+    const made = await runCli([name, '--no-install', '--no-git'], { cwd: root, env: { PATH } });
+    expect(made.exitCode, made.stderr).toBe(0);
+    const pids = join(root, `${name}.pids`);
+    writeFileSync(pids, '');
+    const child = execa(process.execPath, [BIN, 'add', 'redis'], {
+      cwd: join(root, name),
+      env: { ...process.env, PATH, NO_COLOR: '1', FAKE_HANG: 'install', FAKE_PIDS: pids },
+      reject: false,
+      stdin: 'ignore',
+    });
+    let exited = false;
+    void child.finally(() => (exited = true));
+    while (readFileSync(pids, 'utf8').trim().split('\n').length < 2) {
+      if (exited) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGINT');
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(String(result.stderr)).toContain('undo with: create-scalable-express remove redis');
+    for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
+      expect(alive(pid), `pid ${pid} of the install step`).toBe(false);
+    }
+  });
+});
