@@ -208,7 +208,9 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
         .filter((match) => match !== null);
       expect(requests.length).toBeGreaterThan(300);
       expect(
-        requests.filter(([, status, state]) => !state.startsWith('--') || Number(status) >= 500),
+        requests.filter(
+          ([, status, state]) => !(state ?? '').startsWith('--') || Number(status) >= 500,
+        ),
       ).toEqual([]);
       // Each instance was taken out by its readiness check while draining, not by a failure.
       expect(lb.output()).toMatch(/is DOWN, reason: Layer7 wrong status, code: 503/);
