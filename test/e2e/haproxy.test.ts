@@ -5,7 +5,9 @@ import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
-import { send, trafficDuring, whoami } from '../helpers/http-client.js';
+import { mixedTraffic, send, trafficDuring, whoami } from '../helpers/http-client.js';
+import { waitFor } from '../helpers/load.js';
+import { waitForHttp } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import {
@@ -13,6 +15,7 @@ import {
   lineChanges,
   proxyConnectionsTo,
   rewriteHaproxyConfig,
+  rollingRestart,
   startHaproxy,
   type RunningProxy,
 } from '../helpers/proxies.js';
@@ -142,18 +145,80 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
     expect(new Set(traffic.afterAction.map((r) => r.pid))).toEqual(new Set([survivor.pid]));
   });
 
-  it('health checks on /readyz take the stopped instances out of rotation', async () => {
-    // Two failed checks 2 s apart (sooner after live errors): HAProxy logs each server going DOWN.
-    const down = (): boolean =>
-      /Server app\/app1 is DOWN/.test(haproxy.output()) &&
-      /Server app\/app2 is DOWN/.test(haproxy.output());
-    const deadline = Date.now() + 15_000;
-    while (!down() && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+  it('never routes /metrics, in any spelling Express would match: HAProxy answers 404 itself', async () => {
+    for (const path of ['/metrics', '/METRICS', '/metrics/', '/Metrics/x', '/metrics?format=x']) {
+      const reply = await send(`${haproxy.url}${path}`);
+      expect(reply.status, path).toBe(404);
+      // The app sets X-Request-Id on every answer, its own 404s included: this one never got there.
+      expect(reply.headers['x-request-id'], path).toBeUndefined();
     }
+    // The control: a path that only starts the same way does reach the app (its JSON 404).
+    const other = await send(`${haproxy.url}/metricsfoo`);
+    expect(other.status).toBe(404);
+    expect(other.headers['x-request-id']).toBeTruthy();
+  });
+
+  it('takes a draining instance out on its /readyz 503 (Layer7) while it still runs', async () => {
+    const [, , last] = apps as [Running, Running, Running];
+    const downOnReadiness = /Server app\/app3 is DOWN, reason: Layer7 wrong status, code: 503/;
+    const exit = last.stop('SIGTERM');
+    // Draining: alive, answering, but not ready (once the signal has been handled).
+    await waitForHttp(`${last.url}/readyz`, 5_000, 503);
+    expect((await send(`${last.url}/healthz`)).status).toBe(200);
+    // The check reached the app and read its 503 (an exited instance gives Layer4 "Connection
+    // refused" instead): the instance was out of rotation before it stopped accepting.
+    expect(await waitFor(() => downOnReadiness.test(haproxy.output()), 15_000)).toBe(true);
+    expect(await exit).toBe(0);
+    // The instances stopped earlier (exited) are out too.
     expect(haproxy.output()).toMatch(/Server app\/app1 is DOWN/);
     expect(haproxy.output()).toMatch(/Server app\/app2 is DOWN/);
-    expect(haproxy.output()).not.toMatch(/Server app\/app3 is DOWN/);
+  });
+
+  it('loses no request, POSTs included, over three rolling restarts (SIGTERM, start again)', async () => {
+    const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
+    const pair = [await startApp(dir, env), await startApp(dir, env)];
+    const lb = await startHaproxy(
+      dir,
+      pair.map((a) => a.port),
+      join(parent, 'haproxy-rolling'),
+    );
+    const traffic = mixedTraffic(lb.url, { clients: 8, pauseMs: 2 });
+    try {
+      expect(await waitFor(() => pair.every((a) => traffic.servedBy.has(a.pid)), 20_000)).toBe(
+        true,
+      );
+      const restarts = await rollingRestart(
+        pair,
+        (port) => startApp(dir, { ...env, PORT: String(port) }),
+        traffic.servedBy,
+      );
+      await traffic.stop();
+      expect(restarts.exitCodes).toEqual([0, 0, 0]);
+      expect(restarts.rejoined).toEqual([true, true, true]);
+      // Zero failed requests: no 5xx from HAProxy or the app, no reset, no mismatched echo.
+      expect(traffic.failures).toEqual([]);
+      expect(traffic.statuses.get(200)).toBeGreaterThan(300);
+      // HAProxy's own account: every request it logged ended normally ("----": no side aborted,
+      // no cookie), after a retry on the other instance at most (a refused connect while one
+      // restarts).
+      const requests = lb
+        .output()
+        .split('\n')
+        .map((line) => / (\d{3}) \d+ (\S{4}) \d+\/\d+\/\d+\/\d+\/\+?\d+ /.exec(line))
+        .filter((match) => match !== null);
+      expect(requests.length).toBeGreaterThan(300);
+      expect(
+        requests.filter(
+          ([, status, state]) => !(state ?? '').startsWith('--') || Number(status) >= 500,
+        ),
+      ).toEqual([]);
+      // Each instance was taken out by its readiness check while draining, not by a failure.
+      expect(lb.output()).toMatch(/is DOWN, reason: Layer7 wrong status, code: 503/);
+    } finally {
+      await traffic.stop();
+      await lb.stop();
+      await Promise.all(pair.map((a) => a.stop('SIGKILL')));
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 
 export interface Reply {
   status: number;
@@ -7,17 +7,26 @@ export interface Reply {
 }
 
 /**
- * One HTTP/1.1 request with exactly the given headers, on a fresh connection; the body comes back
- * as sent (fetch would add headers such as Accept-Encoding and decompress).
+ * One HTTP/1.1 request with exactly the given headers, on a fresh connection unless an agent is
+ * given; the body comes back as sent (fetch would add headers such as Accept-Encoding and
+ * decompress).
  */
 export function send(
   url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    /** A keep-alive pool to send on; a fresh connection when absent. */
+    agent?: Agent;
+    /** Fail when no complete answer came within this long. */
+    timeoutMs?: number;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
-      { method: options.method ?? 'GET', headers: options.headers, agent: false },
+      { method: options.method ?? 'GET', headers: options.headers, agent: options.agent ?? false },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -32,6 +41,11 @@ export function send(
       },
     );
     req.on('error', reject);
+    if (options.timeoutMs !== undefined) {
+      req.setTimeout(options.timeoutMs, () =>
+        req.destroy(new Error(`no answer within ${options.timeoutMs}ms`)),
+      );
+    }
     req.end(options.body);
   });
 }
@@ -114,4 +128,76 @@ export async function trafficDuring(
   await started;
   if (!started) throw new Error('the action never ran');
   return result;
+}
+
+export interface MixedTraffic {
+  /** Requests answered so far, by status. */
+  readonly statuses: Map<number, number>;
+  /**
+   * Requests that failed: a 5xx from the proxy or the app, a POST whose echo does not match what
+   * was sent, or no answer at all (reset, hang-up, timeout), each with its method and reason.
+   */
+  readonly failures: string[];
+  /** How often each instance answered a GET /whoami. */
+  readonly servedBy: Map<number, number>;
+  /** Stops starting requests and waits for the ones in flight. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A steady mix of GET /whoami and POST /api/echo (a JSON body the app echoes) through `url`, from
+ * `clients` loops over keep-alive connections, each pausing `pauseMs` between requests, until
+ * stop(). POST is the point: a proxy retries a failed GET on another instance and so hides an
+ * app-side reset, but never replays a POST that it already sent.
+ */
+export function mixedTraffic(url: string, { clients = 6, pauseMs = 5, timeoutMs = 15_000 } = {}) {
+  const agent = new Agent({ keepAlive: true, maxSockets: clients });
+  const traffic = {
+    statuses: new Map<number, number>(),
+    failures: [] as string[],
+    servedBy: new Map<number, number>(),
+  };
+  let stopping = false;
+  const count = <K>(map: Map<K, number>, key: K): void => {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  };
+  const one = async (client: number, i: number): Promise<void> => {
+    const post = i % 2 === 1;
+    const payload = JSON.stringify({ client, i });
+    const label = post ? `POST /api/echo #${client}.${i}` : `GET /whoami #${client}.${i}`;
+    try {
+      const reply = await send(post ? `${url}/api/echo` : `${url}/whoami`, {
+        method: post ? 'POST' : 'GET',
+        headers: post ? { 'Content-Type': 'application/json' } : {},
+        body: post ? payload : undefined,
+        agent,
+        timeoutMs,
+      });
+      count(traffic.statuses, reply.status);
+      const text = reply.body.toString();
+      if (reply.status >= 500)
+        traffic.failures.push(`${label}: ${reply.status} ${text.slice(0, 80)}`);
+      else if (post && text !== JSON.stringify({ received: JSON.parse(payload) as unknown }))
+        traffic.failures.push(`${label}: ${reply.status} echoed ${text.slice(0, 80)}`);
+      else if (!post && reply.status === 200)
+        count(traffic.servedBy, (JSON.parse(text) as Whoami).instance.pid);
+    } catch (error) {
+      const { code, message } = error as NodeJS.ErrnoException;
+      traffic.failures.push(`${label}: ${code ?? ''} ${message}`);
+    }
+  };
+  const loops = Array.from({ length: clients }, async (_, client) => {
+    for (let i = 0; !stopping; i++) {
+      await one(client, i);
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  });
+  return {
+    ...traffic,
+    async stop() {
+      stopping = true;
+      await Promise.all(loops);
+      agent.destroy();
+    },
+  } satisfies MixedTraffic;
 }

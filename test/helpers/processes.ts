@@ -32,6 +32,9 @@ export function spawnTracked(
     all: true,
     reject: false,
     stdin: 'ignore',
+    // execa's default SIGKILL 5 s after kill() would cut a graceful drain short (the app's own
+    // deadline, SHUTDOWN_TIMEOUT_MS, is 10 s by default).
+    forceKillAfterDelay: 15_000,
   });
   running.add(child);
   void child.finally(() => running.delete(child));
@@ -42,14 +45,15 @@ export function spawnTracked(
 
 /**
  * Boots a generated, built project the way production would (`node dist/main.js`, or the given
- * argv), on a free loopback port, and waits for /healthz.
+ * argv), on a free loopback port (or `env.PORT`: a restart on the same port), and waits for
+ * /healthz.
  */
 export async function startApp(
   dir: string,
   env: Record<string, string> = {},
   argv: string[] = ['dist/main.js'],
 ): Promise<Running> {
-  const port = await freePort();
+  const port = env.PORT ? Number(env.PORT) : await freePort();
   const { child, output } = spawnTracked(process.execPath, argv, {
     cwd: dir,
     env: {

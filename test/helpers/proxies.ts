@@ -18,6 +18,7 @@
  *   2. `bind :8080` becomes `bind 127.0.0.1:<free port>`.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
@@ -29,6 +30,8 @@ import {
   readlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { freePort, waitForHttp } from './ports.js';
@@ -296,4 +299,94 @@ export function proxyConnectionsTo(proxy: RunningProxy, port: number): number {
     .filter(
       (cols) => cols[2]?.endsWith(`:${hexPort}`) && cols[3] === '01' && owned.has(cols[9] ?? ''),
     ).length;
+}
+
+/**
+ * A rolling restart, as a deploy does it: `rounds` times, one instance after the other gets
+ * SIGTERM, must exit 0, is started again on the same port (`restart`), and the next round waits
+ * until the proxy sends the new process traffic again (`servedBy`, up to `rejoinMs`).
+ */
+export async function rollingRestart(
+  apps: Running[],
+  restart: (port: number) => Promise<Running>,
+  servedBy: ReadonlyMap<number, number>,
+  { rounds = 3, rejoinMs = 40_000 } = {},
+): Promise<{ exitCodes: (number | undefined)[]; rejoined: boolean[] }> {
+  const exitCodes: (number | undefined)[] = [];
+  const rejoined: boolean[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const index = round % apps.length;
+    const victim = apps[index]!;
+    exitCodes.push(await victim.stop('SIGTERM'));
+    const fresh = await restart(victim.port);
+    apps[index] = fresh;
+    const deadline = Date.now() + rejoinMs;
+    while ((servedBy.get(fresh.pid) ?? 0) < 3 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    rejoined.push((servedBy.get(fresh.pid) ?? 0) >= 3);
+  }
+  return { exitCodes, rejoined };
+}
+
+export interface TinyUpstream {
+  port: number;
+  /** The request headers of every request received, in order. */
+  seen: { url: string; headers: Record<string, string | string[] | undefined> }[];
+  /** Requests to /slow still waiting for release(). */
+  held(): number;
+  /** Lets every held /slow request finish. */
+  release(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A stand-in app on a free loopback port, for what the generated app has no route for: answers
+ * its `name` at once, holds GET /slow until release(), and echoes WebSocket text messages (the
+ * handshake of RFC 6455 and single unfragmented frames under 126 bytes, enough for a test).
+ */
+export async function startTinyUpstream(name: string): Promise<TinyUpstream> {
+  const seen: TinyUpstream['seen'] = [];
+  const waiting: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    const answer = (): void => {
+      res.setHeader('Content-Type', 'text/plain');
+      res.end(name);
+    };
+    if (req.url === '/slow') waiting.push(answer);
+    else answer();
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket) => {
+    seen.push({ url: req.url ?? '', headers: req.headers });
+    const accept = createHash('sha1')
+      .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64');
+    socket.write(
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+        `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+    socket.on('data', (frame: Buffer) => {
+      const opcode = (frame[0] ?? 0) & 0x0f;
+      const length = (frame[1] ?? 0) & 0x7f;
+      if (opcode !== 1 || length > 125) return void socket.end();
+      const mask = frame.subarray(2, 6);
+      const text = Buffer.from(frame.subarray(6, 6 + length).map((b, i) => b ^ (mask[i % 4] ?? 0)));
+      const reply = Buffer.concat([Buffer.from(`${name}:`), text]);
+      socket.write(Buffer.concat([Buffer.from([0x81, reply.length]), reply]));
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    port,
+    seen,
+    held: () => waiting.length,
+    release: () => waiting.splice(0).forEach((answer) => answer()),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,5 +1,5 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { createApp } from './app.js';
 import type { AppContext, Feature } from './feature.js';
 import { markShuttingDown } from './health.js';
@@ -19,26 +19,81 @@ export interface RunningServer {
  */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 const HEADERS_TIMEOUT_MS = 66_000;
+
 /**
- * After SIGTERM the server keeps its listener this long while every answer closes its connection
- * (`Connection: close`). A keep-alive socket closed while idle may be carrying the client's next
- * request at that very moment, which the client would see as a reset: letting active clients
- * finish their keep-alive connections first avoids that race.
+ * The drain after SIGTERM, designed around the proxies' connection reuse. What loses a request is
+ * closing a socket that carries one the server has not read yet: the peer gets a reset, and a proxy
+ * never replays a POST it already sent. That happens when an idle keep-alive socket is closed just
+ * as the proxy writes to it, and to connections still waiting in the kernel's accept queue when
+ * the listener closes. So:
+ * 1. For `graceMs`, /readyz answers 503 (HAProxy's check or Kubernetes takes the instance out)
+ *    and everything else is served as usual, keep-alive included: a proxy keeps reusing its open
+ *    sockets instead of opening new ones.
+ * 2. Then the listener closes at the first moment no connection arrived for `quietMs`, so that
+ *    none is waiting to be accepted. New connections are refused from then on, which a proxy
+ *    retries on another instance for any method (nothing was sent).
+ * 3. Every answer now says `Connection: close`: each socket ends right after a response, closed by
+ *    us while it carries no request. In-flight requests finish.
+ * 4. A socket idle for `idleCloseMs` is closed by us: longer than the generated proxies keep an
+ *    idle upstream socket (nginx 2 s) or take to mark the instance down (HAProxy), so the proxy
+ *    has closed or abandoned it before and never writes into a socket we are closing.
+ * 5. SHUTDOWN_TIMEOUT_MS after the signal, whatever is left is closed.
  */
-const DRAIN_GRACE_MS = 1_000;
+export interface DrainTiming {
+  graceMs: number;
+  quietMs: number;
+  idleCloseMs: number;
+}
+const DRAIN: DrainTiming = { graceMs: 2_000, quietMs: 100, idleCloseMs: 3_000 };
+const SWEEP_INTERVAL_MS = 50;
+
+interface SocketState {
+  /** Requests under way on the socket. */
+  busy: number;
+  /** When it connected or last finished a response. */
+  since: number;
+}
+
+/** Every open socket with its activity, and when the last one connected. */
+function trackSockets(server: Server): {
+  sockets: Map<Socket, SocketState>;
+  lastConnect(): number;
+} {
+  const sockets = new Map<Socket, SocketState>();
+  let lastConnect = 0;
+  server.on('connection', (socket: Socket) => {
+    lastConnect = Date.now();
+    sockets.set(socket, { busy: 0, since: lastConnect });
+    socket.once('close', () => sockets.delete(socket));
+  });
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const state = sockets.get(req.socket);
+    if (!state) return;
+    state.busy++;
+    res.once('close', () => {
+      state.busy--;
+      state.since = Date.now();
+    });
+  });
+  return { sockets, lastConnect: () => lastConnect };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startServer(
   ctx: AppContext,
   features: readonly Feature[],
+  drain: DrainTiming = DRAIN,
 ): Promise<RunningServer> {
   const app = await createApp(ctx, features);
-  let draining = false;
+  let listenerClosed = false;
   const server = createServer((req, res) => {
-    if (draining) res.setHeader('Connection', 'close');
+    if (listenerClosed) res.setHeader('Connection', 'close');
     app(req, res);
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
+  const { sockets, lastConnect } = trackSockets(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(ctx.config.port, ctx.config.host, () => {
@@ -48,26 +103,41 @@ export async function startServer(
   });
   const { port } = server.address() as AddressInfo;
 
+  const closeLongIdle = (): void => {
+    const now = Date.now();
+    for (const [socket, state] of sockets) {
+      // A socket that never carried a request may have one on its way: it gets the same wait.
+      if (state.busy === 0 && now - state.since >= drain.idleCloseMs) socket.destroy();
+    }
+  };
+
   const stop = async (): Promise<void> => {
     markShuttingDown();
-    draining = true;
-    const grace = Math.min(DRAIN_GRACE_MS, ctx.config.shutdownTimeoutMs);
-    await new Promise((resolve) => setTimeout(resolve, grace));
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    // Keep-alive sockets become idle as their last response ends: close them as they do.
-    server.closeIdleConnections();
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    sweep.unref();
-    const deadline = setTimeout(() => {
-      ctx.logger.warn('shutdown deadline reached: closing remaining connections', {
-        timeoutMs: ctx.config.shutdownTimeoutMs,
-      });
-      server.closeAllConnections();
-    }, ctx.config.shutdownTimeoutMs);
-    deadline.unref();
+    const deadline = Date.now() + ctx.config.shutdownTimeoutMs;
+    await sleep(Math.min(drain.graceMs, ctx.config.shutdownTimeoutMs));
+    while (Date.now() - lastConnect() < drain.quietMs && Date.now() < deadline) {
+      await sleep(drain.quietMs / 4);
+    }
+    listenerClosed = true;
+    // net.Server's close: http.Server's own also closes every socket it deems idle at once,
+    // including one whose request has arrived but is not read yet.
+    const closed = new Promise<void>((resolve) =>
+      NetServer.prototype.close.call(server, () => resolve()),
+    );
+    closeLongIdle();
+    const sweep = setInterval(closeLongIdle, SWEEP_INTERVAL_MS);
+    const forced = setTimeout(
+      () => {
+        ctx.logger.warn('shutdown deadline reached: closing remaining connections', {
+          timeoutMs: ctx.config.shutdownTimeoutMs,
+        });
+        server.closeAllConnections();
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     await closed;
     clearInterval(sweep);
-    clearTimeout(deadline);
+    clearTimeout(forced);
     for (const feature of [...features].reverse()) {
       try {
         await feature.shutdown?.();
