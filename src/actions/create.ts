@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { FailedError, InterruptedError } from '../errors.js';
 import { getFeature } from '../features/index.js';
 import type { CreateOptions } from '../options/create.js';
-import { isOnPath } from '../pm.js';
+import { detectPackageManagerVersion, isOnPath } from '../pm.js';
 import { commitChanges, interruptFlag } from '../tree/commit.js';
 import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js';
 import { projectReader } from '../tree/files.js';
@@ -47,6 +47,7 @@ export async function createProject(
       name: options.name,
       port: options.port,
       packageManager: options.packageManager,
+      packageManagerVersion: detectPackageManagerVersion(options.packageManager),
       features: options.features,
     },
     readCurrent: projectReader(options.directory),

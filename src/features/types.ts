@@ -8,6 +8,8 @@ export interface ProjectContext {
   name: string;
   port: number;
   packageManager: PackageManager;
+  /** Its exact version, recorded in package.json's `packageManager`; absent when unknown. */
+  packageManagerVersion?: string;
   /** Installed feature ids, in registry order. */
   features: readonly string[];
   has(featureId: string): boolean;

@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { getFeature } from '../features/index.js';
 import type { Feature, PackageManager, ProjectContext } from '../features/types.js';
 import { templatesDir } from '../paths.js';
+import { packageManagerCommands } from '../pm.js';
 import { nodeMajor, versions } from '../versions.js';
 import { renderAppRegistry } from './app-registry.js';
 import { renderCompose } from './compose.js';
@@ -17,6 +18,7 @@ export interface ProjectInput {
   name: string;
   port: number;
   packageManager: PackageManager;
+  packageManagerVersion?: string;
   /** Resolved, ordered feature ids (see resolveFeatures), without the base app. */
   features: readonly string[];
 }
@@ -48,7 +50,8 @@ export async function renderProject(input: ProjectInput): Promise<FileTree> {
   >;
   // The production start command as an argv: Dockerfile CMD, PM2 and verify all run exactly this.
   const startArgv = (scripts.start ?? 'node dist/main.js').trim().split(/\s+/);
-  const locals = { project, has: project.has, versions, nodeMajor, startArgv };
+  const pmCommands = packageManagerCommands(project.packageManager, project.packageManagerVersion);
+  const locals = { project, has: project.has, versions, nodeMajor, startArgv, pmCommands };
   const tree: FileTree = new Map();
 
   for (const feature of features) {

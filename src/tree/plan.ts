@@ -110,6 +110,7 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
       name: input.target.name,
       port: input.target.port,
       packageManager: input.target.packageManager,
+      packageManagerVersion: input.target.packageManagerVersion,
     },
     features: [...input.target.features],
     files: Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => a.localeCompare(b))),

@@ -3,9 +3,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { FailedError, InterruptedError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
+import { packageManagerCommands } from '../pm.js';
 import type { Output } from '../ui/output.js';
 
-export type StepName = 'install' | 'build' | 'lint' | 'test' | 'boot';
+export type StepName = 'install' | 'build' | 'typecheck' | 'lint' | 'test' | 'boot';
 
 export interface StepResult {
   name: StepName;
@@ -44,19 +45,29 @@ function tail(text: string): string[] {
   return text.trimEnd().split('\n').slice(-TAIL_LINES);
 }
 
+/** The version in package.json's `packageManager` field (`pnpm@10.34.8` → 10.34.8), if any. */
+async function recordedVersion(directory: string): Promise<string | undefined> {
+  const text = await readFile(join(directory, 'package.json'), 'utf8').catch(() => '{}');
+  const field = (JSON.parse(text) as { packageManager?: unknown }).packageManager;
+  return typeof field === 'string' ? field.split('@')[1] : undefined;
+}
+
 /**
- * The test-build: install → build → lint → test → boot. Proves the generated project works
- * before the user gets it. A failing step throws FailedError naming the step, the end of its
- * output and the command that reproduces it; the files stay.
+ * The test-build: install → build → typecheck → lint → test → boot. Proves the generated project
+ * works before the user gets it. A failing step throws FailedError naming the step, the end of
+ * its output and the command that reproduces it; the files stay.
  */
 export async function runSteps(options: VerifyOptions): Promise<StepResult[]> {
   const { packageManager: pm } = options;
+  const commands = packageManagerCommands(pm, await recordedVersion(options.directory));
   const steps: { name: StepName; label: string; args: string[] }[] = [];
   if (options.install)
-    steps.push({ name: 'install', label: 'Installing dependencies', args: ['install'] });
+    steps.push({ name: 'install', label: 'Installing dependencies', args: commands.install });
   if (options.verify) {
     steps.push(
       { name: 'build', label: 'Building', args: ['run', 'build'] },
+      // The build compiles src/ only; this checks the tests and config files too.
+      { name: 'typecheck', label: 'Type-checking', args: ['run', 'typecheck'] },
       { name: 'lint', label: 'Linting', args: ['run', 'lint'] },
       { name: 'test', label: 'Running the tests', args: ['run', 'test'] },
     );

@@ -159,6 +159,7 @@ describe('add one feature at a time, then remove each: real installs, test-build
       expect(result.doc?.steps.map((s) => `${s.name}:${s.status}`)).toEqual([
         'install:passed',
         'build:passed',
+        'typecheck:passed',
         'lint:passed',
         'test:passed',
         'boot:passed',

@@ -31,6 +31,13 @@ export async function generateVerified(
     throw new Error(`create failed (exit ${result.exitCode}):\n${result.stderr}`);
   }
   const doc = JSON.parse(result.stdout) as GeneratedProject['result'];
-  expect(doc.steps.map((s) => s.name)).toEqual(['install', 'build', 'lint', 'test', 'boot']);
+  expect(doc.steps.map((s) => s.name)).toEqual([
+    'install',
+    'build',
+    'typecheck',
+    'lint',
+    'test',
+    'boot',
+  ]);
   return { dir: join(parent, name), result: doc };
 }

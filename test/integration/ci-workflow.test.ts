@@ -23,12 +23,22 @@ interface Step {
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the workflow is checked field by field */
-async function generate(pm: string, extra: string[] = ['--no-install']): Promise<string> {
-  const cwd = join(parent, pm);
+async function generate(
+  pm: string,
+  extra: string[] = ['--no-install'],
+  version?: string,
+): Promise<string> {
+  const cwd = join(parent, version ? `${pm}@${version}` : pm);
   await mkdir(cwd, { recursive: true });
   const result = await runCli([NAME, '--pm', pm, '--yes', '--no-git', ...extra], {
     cwd,
-    env: { npm_config_prefer_offline: 'true' },
+    // As if `<pm> create` launched it: the version it records, whatever is installed here.
+    env: {
+      npm_config_prefer_offline: 'true',
+      ...(version
+        ? { npm_config_user_agent: `${pm}/${version} npm/? node/v24.0.0 linux x64` }
+        : {}),
+    },
   });
   expect(result.exitCode, result.stderr).toBe(0);
   return join(cwd, NAME);
@@ -42,7 +52,9 @@ describe('generated CI workflow', () => {
   const dirs: Record<string, string> = {};
 
   beforeAll(async () => {
-    for (const pm of ['pnpm', 'yarn']) dirs[pm] = await generate(pm);
+    dirs.pnpm = await generate('pnpm', undefined, '10.34.8');
+    dirs.yarn = await generate('yarn', undefined, '1.22.22');
+    dirs.berry = await generate('yarn', undefined, '4.18.1');
     // npm: a real install, so that the lockfile exists as the user commits it.
     dirs.npm = await generate('npm', ['--no-verify']);
   }, 300_000);
@@ -60,17 +72,18 @@ describe('generated CI workflow', () => {
     }
   });
 
-  it('installs from the lockfile, then builds, lints and tests, with the project package manager', async () => {
+  it('installs from the lockfile, then builds, type-checks, lints and tests, with the project package manager', async () => {
+    const checks = (pm: string): string[] => [
+      `${pm} run build`,
+      `${pm} run typecheck`,
+      `${pm} run lint`,
+      `${pm} test`,
+    ];
     const expected: Record<string, string[]> = {
-      npm: ['npm ci', 'npm run build', 'npm run lint', 'npm test'],
-      pnpm: ['pnpm install --frozen-lockfile', 'pnpm run build', 'pnpm run lint', 'pnpm test'],
-      yarn: [
-        'corepack enable',
-        'yarn install --frozen-lockfile',
-        'yarn run build',
-        'yarn run lint',
-        'yarn test',
-      ],
+      npm: ['npm ci', ...checks('npm')],
+      pnpm: ['pnpm install --frozen-lockfile', ...checks('pnpm')],
+      yarn: ['corepack enable', 'yarn install --frozen-lockfile', ...checks('yarn')],
+      berry: ['corepack enable', 'yarn install --immutable', ...checks('yarn')],
     };
     for (const [pm, dir] of Object.entries(dirs)) {
       const steps = (await workflow(dir)).jobs.test.steps as Step[];
@@ -79,12 +92,16 @@ describe('generated CI workflow', () => {
         pm,
       ).toEqual(expected[pm]);
     }
-    // pnpm must be on PATH before setup-node caches its store.
+    // pnpm must be on PATH before setup-node caches its store; its version comes from the
+    // packageManager field (action-setup v6 fails when both are given).
     const pnpmSteps = (await workflow(dirs.pnpm ?? '')).jobs.test.steps as Step[];
     const uses = pnpmSteps.map((s) => s.uses ?? '');
     expect(uses.findIndex((u) => u.startsWith('pnpm/action-setup@'))).toBeLessThan(
       uses.findIndex((u) => u.startsWith('actions/setup-node@')),
     );
+    expect(pnpmSteps.find((s) => s.uses?.startsWith('pnpm/action-setup@'))?.with).toBeUndefined();
+    const pnpmPkg = JSON.parse(await readFile(join(dirs.pnpm ?? '', 'package.json'), 'utf8'));
+    expect(pnpmPkg.packageManager).toBe('pnpm@10.34.8');
   });
 
   it('is formatted as the project prettier wants it (its lint step checks it)', async () => {

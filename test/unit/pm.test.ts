@@ -1,5 +1,15 @@
+import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { detectPackageManager, isOnPath } from '../../src/pm.js';
+import {
+  detectPackageManager,
+  detectPackageManagerVersion,
+  fallbackVersions,
+  isOnPath,
+  isYarnBerry,
+  packageManagerCommands,
+} from '../../src/pm.js';
 
 describe('package manager detection', () => {
   it('reads npm_config_user_agent', () => {
@@ -24,5 +34,58 @@ describe('package manager detection', () => {
   it('finds executables on PATH', () => {
     expect(isOnPath('node')).toBe(true);
     expect(isOnPath('definitely-not-a-command-xyz')).toBe(false);
+  });
+});
+
+describe('package manager version', () => {
+  it('takes the version from the user agent when that package manager launched us', () => {
+    const env = { npm_config_user_agent: 'pnpm/10.34.8 npm/? node/v24.1.0 linux x64', PATH: '' };
+    expect(detectPackageManagerVersion('pnpm', env)).toBe('10.34.8');
+    // Launched by pnpm but generating for yarn: the agent says nothing about yarn.
+    expect(detectPackageManagerVersion('yarn', env)).toBe(fallbackVersions.yarn);
+  });
+
+  it('asks the package manager on PATH, else falls back', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'cse-pm-'));
+    await writeFile(join(bin, 'yarn'), '#!/bin/sh\necho 1.22.22\n');
+    await chmod(join(bin, 'yarn'), 0o755);
+    await writeFile(join(bin, 'pnpm'), '#!/bin/sh\necho not a version\n');
+    await chmod(join(bin, 'pnpm'), 0o755);
+    expect(detectPackageManagerVersion('yarn', { PATH: bin })).toBe('1.22.22');
+    expect(detectPackageManagerVersion('pnpm', { PATH: bin })).toBe(fallbackVersions.pnpm);
+    expect(detectPackageManagerVersion('npm', { PATH: bin })).toBeUndefined();
+  });
+
+  it('tells Yarn Berry from Yarn 1, the fallback being Berry', () => {
+    expect(isYarnBerry('yarn', '1.22.22')).toBe(false);
+    expect(isYarnBerry('yarn', '4.18.1')).toBe(true);
+    expect(isYarnBerry('yarn', undefined)).toBe(true);
+    expect(isYarnBerry('pnpm', '10.0.0')).toBe(false);
+  });
+});
+
+describe('package manager commands', () => {
+  it('the first install may write the lockfile even under CI; CI installs frozen', () => {
+    expect(packageManagerCommands('npm', '11.0.0')).toMatchObject({
+      install: ['install'],
+      frozenInstall: 'npm ci',
+      productionInstall: 'npm ci --omit=dev',
+    });
+    expect(packageManagerCommands('pnpm', '12.21.0')).toMatchObject({
+      install: ['install', '--no-frozen-lockfile'],
+      frozenInstall: 'pnpm install --frozen-lockfile',
+      configFiles: ['pnpm-workspace.yaml'],
+    });
+    expect(packageManagerCommands('yarn', '1.22.22')).toMatchObject({
+      install: ['install'],
+      frozenInstall: 'yarn install --frozen-lockfile',
+      configFiles: [],
+    });
+    expect(packageManagerCommands('yarn', '4.18.1')).toMatchObject({
+      install: ['install', '--no-immutable'],
+      frozenInstall: 'yarn install --immutable',
+      productionInstall: 'yarn workspaces focus --production',
+      configFiles: ['.yarnrc.yml'],
+    });
   });
 });
