@@ -63,6 +63,10 @@ export function isYarnBerry(pm: PackageManager, version: string | undefined): bo
 
 /** How a project's package manager is driven: by the test-build, CI and the Dockerfile. */
 export interface PackageManagerCommands {
+  /** The exact version the project records (the fallback when none was detected). */
+  version: string | undefined;
+  /** Its major version, 0 when unknown. */
+  major: number;
   lockfile: string;
   /** The first install, which writes the lockfile (CI=true must not turn it read-only). */
   install: string[];
@@ -80,8 +84,11 @@ export function packageManagerCommands(
   version: string | undefined,
 ): PackageManagerCommands {
   const run = (script: string): string => `${pm} run ${script}`;
+  const exact = version ?? fallbackVersions[pm];
+  const known = { version: exact, major: Number(exact?.split('.')[0] ?? 0) };
   if (pm === 'pnpm') {
     return {
+      ...known,
       lockfile: 'pnpm-lock.yaml',
       // pnpm makes the lockfile frozen by default under CI.
       install: ['install', '--no-frozen-lockfile'],
@@ -93,6 +100,7 @@ export function packageManagerCommands(
   }
   if (pm === 'yarn' && isYarnBerry(pm, version)) {
     return {
+      ...known,
       lockfile: 'yarn.lock',
       // Yarn Berry makes installs immutable by default under CI.
       install: ['install', '--no-immutable'],
@@ -104,6 +112,7 @@ export function packageManagerCommands(
   }
   if (pm === 'yarn') {
     return {
+      ...known,
       lockfile: 'yarn.lock',
       install: ['install'],
       frozenInstall: 'yarn install --frozen-lockfile',
@@ -113,6 +122,7 @@ export function packageManagerCommands(
     };
   }
   return {
+    ...known,
     lockfile: 'package-lock.json',
     install: ['install'],
     frozenInstall: 'npm ci',

@@ -48,10 +48,21 @@ function cleanEnv(path: string): Record<string, string | undefined> {
 
 /** The exact version `range` resolves to, installed (once per version) into a cached prefix. */
 async function install(manager: Manager): Promise<{ version: string; bin: string }> {
-  const { stdout } = await execa('npm', ['view', `${manager.pkg}@${manager.range}`, 'version']);
-  // A range answers one line per version ("pnpm@10.1.0 '10.1.0'"); the last is the newest.
-  const version = /(\d+\.\d+\.\d+)'?\s*$/.exec(stdout.trim())?.[1];
-  if (!version) throw new Error(`no version of ${manager.pkg}@${manager.range}: ${stdout}`);
+  const { stdout } = await execa('npm', [
+    'view',
+    `${manager.pkg}@${manager.range}`,
+    'version',
+    '--json',
+  ]);
+  // One version, or a list (in no useful order) when a range matches several: take the newest.
+  const listed = JSON.parse(stdout) as string | string[];
+  const numeric = (v: string): number[] => v.split('.').map(Number);
+  const newest = (a: string, b: string): string => {
+    const [x, y] = [numeric(a), numeric(b)];
+    const i = x.findIndex((part, k) => part !== y[k]);
+    return i === -1 || (x[i] ?? 0) > (y[i] ?? 0) ? a : b;
+  };
+  const version = (Array.isArray(listed) ? listed : [listed]).reduce(newest);
   const prefix = join(tmpdir(), 'cse-pm-cache', `${manager.pkg.replace('/', '+')}@${version}`);
   const bin = join(prefix, 'node_modules', '.bin');
   const ready = await stat(join(bin, manager.pm)).then(
