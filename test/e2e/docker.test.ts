@@ -16,7 +16,8 @@ import {
 } from '../helpers/dockerfile.js';
 import { copyBuildContext, parseDockerIgnore } from '../helpers/dockerignore.js';
 import { freePort, waitForHttp } from '../helpers/ports.js';
-import { startRedis } from '../helpers/processes.js';
+import { hasBinary } from '../helpers/binaries.js';
+import { spawnTracked } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -50,6 +51,40 @@ async function generateFiles(variant: string, features: string[]): Promise<strin
   );
   expect(result.exitCode, result.stderr).toBe(0);
   return join(cwd, NAME);
+}
+
+const PASSWORD = 'e2e-secret-0123456789abcdef';
+
+/** Compose's `${REDIS_PASSWORD:?…}` interpolation, with the value the user would set. */
+function interpolate(value: string): string {
+  return value.replace(/\$\{REDIS_PASSWORD:\?[^}]*\}/g, PASSWORD);
+}
+
+/**
+ * The Redis service of the project's docker-compose.yml, run for real: its exact command
+ * (password included) on a loopback port, and the app's REDIS_URL pointing at it.
+ */
+async function startComposeRedis(dir: string): Promise<{ url: string; port: number }> {
+  const compose = parse(await readFile(join(dir, 'docker-compose.yml'), 'utf8'));
+  const [binary, ...args] = (compose.services.redis.command as string[]).map(interpolate);
+  const port = await freePort();
+  const { output } = spawnTracked(binary ?? '', [
+    ...args,
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+  ]);
+  const deadline = Date.now() + 10_000;
+  while (!output().includes('Ready to accept connections')) {
+    if (Date.now() > deadline) throw new Error(`redis-server did not start:\n${output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const url = interpolate(compose.services.app.environment.REDIS_URL as string).replace(
+    '@redis:6379',
+    `@127.0.0.1:${port}`,
+  );
+  return { url, port };
 }
 
 function finalStageChain(stages: Stage[]): Stage[] {
@@ -197,7 +232,8 @@ describe('docker feature: the image', () => {
       await chmod(root, 0o755);
       await chmod(dirname(nodeBin), 0o755);
 
-      const redis = await startRedis();
+      // Redis as Compose runs it: with its password, which the app must send.
+      const redis = await startComposeRedis(project);
       const port = await freePort();
       // `docker run -e PORT=… -e HOST=127.0.0.1 -e REDIS_URL=…`: only loopback on this machine.
       const env = {
@@ -252,7 +288,15 @@ describe('docker feature: the image', () => {
       expect(performance.now() - signalled, output()).toBeLessThan(9_000);
       // With the server gone the same check fails: it really probes the app.
       expect((await runCheck()).exitCode).not.toBe(0);
-      await redis.stop();
+      // The app really authenticated with the URL's password (a client besides this one).
+      const clients = await execa('redis-cli', ['-p', String(redis.port), 'CLIENT', 'LIST'], {
+        env: { REDISCLI_AUTH: PASSWORD },
+      });
+      expect(clients.stdout.trim().split('\n').length, clients.stdout).toBeGreaterThan(1);
+      const refused = await execa('redis-cli', ['-p', String(redis.port), 'PING'], {
+        reject: false,
+      });
+      expect(refused.stdout).toMatch(/NOAUTH/);
     }, 60_000);
   });
 });
@@ -312,16 +356,82 @@ describe('docker feature: files for every combination', () => {
     }
   });
 
-  it('redis: its own healthy service, REDIS_URL for the app, which waits for it', () => {
+  it('hardened services: read-only root, no capabilities, no privilege gain, bounded resources, pinned images', () => {
+    for (const [variant, compose] of Object.entries(composes)) {
+      for (const name of ['app', 'redis']) {
+        const service = compose.services[name];
+        if (!service) continue;
+        const where = `${variant}: ${name}`;
+        expect(service.read_only, where).toBe(true);
+        expect(service.tmpfs, where).toHaveLength(1);
+        expect(service.cap_drop, where).toEqual(['ALL']);
+        expect(service.security_opt, where).toEqual(['no-new-privileges:true']);
+        expect(service.deploy.resources.limits, where).toMatchObject({
+          cpus: expect.any(String),
+          memory: expect.stringMatching(/^\d+M$/),
+        });
+      }
+      expect(compose.services.app.tmpfs).toEqual(['/tmp']);
+      for (const [name, service] of Object.entries<any>(compose.services))
+        expect(service.image, `${variant}: ${name}`).not.toMatch(/:latest$|^[^:]+$/);
+    }
+    // The writable places the read-only root needs: PM2's state, New Relic's log.
+    expect(composes.pm2.services.app.environment.PM2_HOME).toMatch(/^\/tmp\//);
+    expect(composes.newrelic.services.app.environment.NEW_RELIC_LOG).toBe('stdout');
+  });
+
+  it('redis: contributed by the redis feature, password from the environment, the app waits for it', () => {
+    // The docker feature alone knows nothing of Redis: its service comes from the redis feature.
+    const project = { name: NAME, port: 3000, packageManager: 'npm' as const };
+    const withRedis = { ...project, features: ['docker', 'redis'], has: () => true };
+    expect(Object.keys(getFeature('docker')?.composeServices?.(withRedis) ?? {})).toEqual(['app']);
+    expect(Object.keys(getFeature('redis')?.composeServices?.(withRedis) ?? {})).toEqual([
+      'app',
+      'redis',
+    ]);
     for (const variant of ['redis', 'nginx']) {
       const { services } = composes[variant];
-      expect(services.redis.image).toMatch(/^redis:7/);
+      expect(services.redis.image).toMatch(/^redis:7\.\d+\.\d+-alpine$/);
       expect(services.redis.healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
-      expect(services.app.environment.REDIS_URL).toBe('redis://redis:6379');
+      const password = services.redis.command[services.redis.command.indexOf('--requirepass') + 1];
+      expect(password).toMatch(/^\$\{REDIS_PASSWORD:\?.+\}$/);
+      // The health check's redis-cli authenticates with the same password.
+      expect(services.redis.environment.REDISCLI_AUTH).toBe(password);
+      expect(services.app.environment.REDIS_URL).toBe(`redis://:${password}@redis:6379`);
       expect(services.app.depends_on).toEqual({ redis: { condition: 'service_healthy' } });
     }
     expect(composes.alone.services.redis).toBeUndefined();
+    expect(composes.alone.services.app.environment.REDIS_URL).toBeUndefined();
   });
+
+  // Debian's docker-compose (1.29, a client: no engine needed for `config`). Required under CI.
+  it.skipIf(!hasBinary('docker-compose'))(
+    'docker-compose config accepts every file, and refuses to run Redis without REDIS_PASSWORD',
+    async () => {
+      for (const [variant, dir] of Object.entries(dirs)) {
+        const env = { ...process.env, REDIS_PASSWORD: PASSWORD };
+        const ok = await execa('docker-compose', ['config'], { cwd: dir, env, reject: false });
+        expect(ok.exitCode, `${variant}: ${ok.stderr}`).toBe(0);
+        const resolved = parse(ok.stdout);
+        if (composes[variant].services.redis) {
+          expect(resolved.services.app.environment.REDIS_URL).toBe(
+            `redis://:${PASSWORD}@redis:6379`,
+          );
+          const without = { ...process.env };
+          delete without.REDIS_PASSWORD;
+          const refused = await execa('docker-compose', ['config'], {
+            cwd: dir,
+            env: without,
+            extendEnv: false,
+            reject: false,
+          });
+          expect(refused.exitCode, variant).not.toBe(0);
+          expect(refused.stderr).toMatch(/set REDIS_PASSWORD/);
+        }
+      }
+    },
+    60_000,
+  );
 
   it('every depends_on points at a service with a health check; proxies wait for a healthy app', () => {
     for (const [variant, compose] of Object.entries(composes)) {

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,7 +46,7 @@ describe('package manager version', () => {
   });
 
   it('asks the package manager on PATH, else falls back', async () => {
-    const bin = await mkdtemp(join(tmpdir(), 'cse-pm-'));
+    const bin = await mkdtemp(join(tmpdir(), 'cse-pm-unit-'));
     await writeFile(join(bin, 'yarn'), '#!/bin/sh\necho 1.22.22\n');
     await chmod(join(bin, 'yarn'), 0o755);
     await writeFile(join(bin, 'pnpm'), '#!/bin/sh\necho not a version\n');
@@ -54,6 +54,7 @@ describe('package manager version', () => {
     expect(detectPackageManagerVersion('yarn', { PATH: bin })).toBe('1.22.22');
     expect(detectPackageManagerVersion('pnpm', { PATH: bin })).toBe(fallbackVersions.pnpm);
     expect(detectPackageManagerVersion('npm', { PATH: bin })).toBeUndefined();
+    await rm(bin, { recursive: true });
   });
 
   it('tells Yarn Berry from Yarn 1, the fallback being Berry', () => {

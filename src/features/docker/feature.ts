@@ -4,6 +4,13 @@ import type { Feature, ProjectContext } from '../types.js';
 const STOP_GRACE_PERIOD = '15s';
 /** Replicas of the app behind a proxy; without one, a single replica publishes the port. */
 const PROXIED_REPLICAS = 3;
+/** The generated package.json's version, which tags the image Compose builds. */
+const APP_VERSION = '0.1.0';
+
+/** The port /metrics moves to (the metrics feature's METRICS_PORT): 9464 unless the app has it. */
+export function metricsPort(project: ProjectContext): number {
+  return project.port === 9464 ? 9465 : 9464;
+}
 
 function behindProxy(project: ProjectContext): boolean {
   return project.has('nginx') || project.has('haproxy');
@@ -21,6 +28,12 @@ function appHealthcheck(port: number): Record<string, unknown> {
   };
 }
 
+/**
+ * The app's service. Hardened: read-only root filesystem (the one writable place is a small
+ * /tmp), no Linux capabilities (it listens on an unprivileged port), no privilege gain through
+ * setuid binaries, bounded CPU and memory per replica. Other features add to it (redis: its
+ * REDIS_URL and depends_on).
+ */
 function composeServices(project: ProjectContext): Record<string, unknown> {
   const proxied = behindProxy(project);
   const environment: Record<string, string> = {
@@ -30,51 +43,37 @@ function composeServices(project: ProjectContext): Record<string, unknown> {
     LOG_LEVEL: 'info',
     SHUTDOWN_TIMEOUT_MS: '10000',
   };
-  // One proxy (nginx or haproxy) in front: req.ip is the client's address from X-Forwarded-For.
+  // Only when one proxy (nginx or haproxy) is in front: req.ip is then the client's address from
+  // X-Forwarded-For. Without one, trusting the header would let any client choose its own ip.
   if (proxied) environment.TRUST_PROXY = '1';
-  if (project.has('redis')) environment.REDIS_URL = 'redis://redis:6379';
+  // The root filesystem is read-only: PM2 keeps its state in /tmp, New Relic logs to stdout.
+  if (project.has('pm2')) environment.PM2_HOME = '/tmp/.pm2';
+  if (project.has('newrelic')) environment.NEW_RELIC_LOG = 'stdout';
+  // /metrics on its own port inside the Compose network: not published, not routed by the proxy.
+  if (project.has('metrics')) environment.METRICS_PORT = String(metricsPort(project));
 
   const app: Record<string, unknown> = {
     build: '.',
-    image: `${project.name}:latest`,
+    // The version in package.json: bump both when you release (never a moving tag).
+    image: `${project.name}:${APP_VERSION}`,
     // An init process as PID 1 forwards signals and reaps zombies; Node is not built for PID 1.
     init: true,
     restart: 'unless-stopped',
     environment,
     // Replicas behind the proxy publish no host port (they would clash); the proxy does.
     ...(proxied ? {} : { ports: [`${project.port}:${project.port}`] }),
-    deploy: { replicas: proxied ? PROXIED_REPLICAS : 1 },
+    read_only: true,
+    tmpfs: ['/tmp'],
+    cap_drop: ['ALL'],
+    security_opt: ['no-new-privileges:true'],
+    deploy: {
+      replicas: proxied ? PROXIED_REPLICAS : 1,
+      resources: { limits: { cpus: '1', memory: '512M' } },
+    },
     healthcheck: appHealthcheck(project.port),
     stop_grace_period: STOP_GRACE_PERIOD,
   };
-  const services: Record<string, unknown> = { app };
-
-  if (project.has('redis')) {
-    app.depends_on = { redis: { condition: 'service_healthy' } };
-    services.redis = {
-      image: 'redis:7-alpine',
-      // A cache: no persistence, bounded memory, least-recently-used keys evicted first.
-      command: [
-        'redis-server',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--maxmemory',
-        '256mb',
-        '--maxmemory-policy',
-        'allkeys-lru',
-      ],
-      restart: 'unless-stopped',
-      healthcheck: {
-        test: ['CMD', 'redis-cli', 'ping'],
-        interval: '5s',
-        timeout: '3s',
-        retries: 5,
-      },
-    };
-  }
-  return services;
+  return { app };
 }
 
 export const docker: Feature = {

@@ -1,4 +1,5 @@
 import type { Feature } from '../types.js';
+import { redisComposeServices } from './compose.js';
 
 export const redis: Feature = {
   id: 'redis',
@@ -36,4 +37,5 @@ export const redis: Feature = {
     },
   ],
   appModule: true,
+  composeServices: redisComposeServices,
 };
