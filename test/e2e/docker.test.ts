@@ -266,6 +266,21 @@ describe('docker feature: the image', () => {
       });
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status, output()).toBe(200);
+      // The app really authenticated with the URL's password: it is connected, it sent AUTH
+      // (or HELLO … AUTH), and Redis refused nothing for a missing password.
+      const cli = (...args: string[]) =>
+        execa('redis-cli', ['-p', String(redis.port), ...args], {
+          env: { REDISCLI_AUTH: PASSWORD },
+        });
+      const clients = await cli('CLIENT', 'LIST');
+      expect(clients.stdout.trim().split('\n').length, clients.stdout).toBeGreaterThan(1);
+      const info = (await cli('INFO', 'all')).stdout;
+      expect(info).toMatch(/^cmdstat_(auth|hello):calls=[1-9]/m);
+      expect(info).not.toMatch(/^errorstat_NOAUTH/m);
+      const refused = await execa('redis-cli', ['-p', String(redis.port), 'PING'], {
+        reject: false,
+      });
+      expect(refused.stdout).toMatch(/NOAUTH/);
 
       const healthcheck = image.healthcheck ?? [];
       const runCheck = () =>
@@ -288,15 +303,6 @@ describe('docker feature: the image', () => {
       expect(performance.now() - signalled, output()).toBeLessThan(9_000);
       // With the server gone the same check fails: it really probes the app.
       expect((await runCheck()).exitCode).not.toBe(0);
-      // The app really authenticated with the URL's password (a client besides this one).
-      const clients = await execa('redis-cli', ['-p', String(redis.port), 'CLIENT', 'LIST'], {
-        env: { REDISCLI_AUTH: PASSWORD },
-      });
-      expect(clients.stdout.trim().split('\n').length, clients.stdout).toBeGreaterThan(1);
-      const refused = await execa('redis-cli', ['-p', String(redis.port), 'PING'], {
-        reject: false,
-      });
-      expect(refused.stdout).toMatch(/NOAUTH/);
     }, 60_000);
   });
 });
