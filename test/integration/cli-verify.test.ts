@@ -51,7 +51,7 @@ function alive(pid: number): boolean {
 }
 
 describe('a verify failure names the step, exits 1, keeps the files, says how to reproduce', () => {
-  it.each(['build', 'lint', 'test'])('at %s', async (step) => {
+  it.each(['build', 'typecheck', 'lint', 'test'])('at %s', async (step) => {
     const name = `fail-${step}`;
     const result = await runCli([name, '--no-git', '--json'], {
       cwd: root,
@@ -87,7 +87,7 @@ describe('--verbose', () => {
     expect(quiet.exitCode).toBe(1);
     expect(loud.exitCode).toBe(1);
     expect(`${quiet.stdout}${quiet.stderr}`).not.toContain('FAKE-lint-OUTPUT');
-    for (const step of ['install', 'build', 'lint', 'test']) {
+    for (const step of ['install', 'build', 'typecheck', 'lint', 'test']) {
       expect(`${loud.stdout}${loud.stderr}`).toContain(`FAKE-${step}-OUTPUT`);
     }
   });
