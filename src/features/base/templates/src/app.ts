@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import helmet from 'helmet';
 import { errorHandler, notFound } from './errors.js';
-import type { AppContext, Feature } from './feature.js';
+import { settingsOf, type AppContext, type Feature } from './feature.js';
 import { features as installedFeatures } from './features/index.js';
 import { healthRoutes } from './health.js';
 import { requestId } from './request-context.js';
@@ -23,7 +23,7 @@ export async function createApp(
   app.use(helmet());
   app.use(express.json({ limit: ctx.config.bodyLimit }));
   app.use(healthRoutes(features));
-  for (const feature of features) await feature.setup?.(app, ctx);
+  for (const feature of features) await feature.setup?.(app, ctx, settingsOf(ctx, feature));
   app.use(routes(ctx));
   app.use(notFound);
   app.use(errorHandler(ctx));

@@ -3,16 +3,17 @@ import type { Express } from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import type { AppContext, Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
 import { asAppLogger, createPino, requestLogger } from '../src/features/pino.js';
+import { testContext } from './helpers.js';
 
 type LogRecord = Record<string, unknown>;
 
 /** A pino logger built as the app builds it, writing into memory instead of stdout. */
 function captured(env: Record<string, string> = {}) {
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'http', ...env });
+  const base = testContext({ NODE_ENV: 'production', LOG_LEVEL: 'http', ...env });
+  const { config } = base;
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -21,7 +22,7 @@ function captured(env: Record<string, string> = {}) {
     },
   });
   const root = createPino(config.logLevel, stream);
-  const ctx: AppContext = { config, logger: asAppLogger(root) };
+  const ctx: AppContext = { ...base, logger: asAppLogger(root) };
   // The request logger on this same in-memory logger, registered as the pino feature does.
   const capture: Feature = {
     name: 'capture',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import express from 'express';
 import request from 'supertest';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 import { assetUrl, isFingerprinted } from '../src/assets.js';
 import { features } from '../src/features/index.js';
@@ -15,7 +15,6 @@ writeFileSync(join(dir, 'page.html'), '<p>hi</p>');
 writeFileSync(join(dir, 'app.0123abcd.js'), 'export {};');
 writeFileSync(join(dir, '.env'), 'SECRET=1');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-afterEach(() => vi.unstubAllEnvs());
 
 function appServing(checkEveryRequest: boolean) {
   const app = express();
@@ -60,8 +59,7 @@ describe('static assets', () => {
     expect(assetUrl('assets/app.css', 'https://cdn.example.com')).toBe(
       'https://cdn.example.com/assets/app.css',
     );
-    vi.stubEnv('ASSET_BASE_URL', 'https://cdn.example.com/');
-    const app = await createApp(testContext(), features);
+    const app = await createApp(testContext({ ASSET_BASE_URL: 'https://cdn.example.com/' }));
     const page = await request(app).get('/example').expect(200);
     expect(page.text).toContain('href="https://cdn.example.com/assets/app.3f9a1c2b.css"');
     expect(page.headers['cache-control']).toBe('no-cache');
@@ -70,9 +68,8 @@ describe('static assets', () => {
     );
   });
 
-  it('refuses an ASSET_BASE_URL that is not a URL', async () => {
-    vi.stubEnv('ASSET_BASE_URL', 'not a url');
-    await expect(createApp(testContext(), features)).rejects.toThrow(/ASSET_BASE_URL/);
+  it('refuses an ASSET_BASE_URL that is not a URL', () => {
+    expect(() => testContext({ ASSET_BASE_URL: 'not a url' })).toThrow(/ASSET_BASE_URL/);
   });
 
   it('recognises fingerprinted names', () => {

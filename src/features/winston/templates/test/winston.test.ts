@@ -3,17 +3,18 @@ import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
 import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import type { AppContext, Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
-import { asAppLogger, createWinstonLogger } from '../src/features/winston.js';
+import { asAppLogger, createWinstonLogger, winstonSettings } from '../src/features/winston.js';
+import { testContext } from './helpers.js';
 
 type LogRecord = Record<string, unknown>;
 
 /** A winston logger built exactly as the app builds it, writing into memory instead of stdout. */
 function captured(env: Record<string, string> = {}) {
   const all = { NODE_ENV: 'production', LOG_LEVEL: 'http', ...env };
-  const config = loadConfig(all);
+  const base = testContext(all);
+  const { config } = base;
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -21,9 +22,9 @@ function captured(env: Record<string, string> = {}) {
       callback();
     },
   });
-  const logger = createWinstonLogger(config, all);
+  const logger = createWinstonLogger(config, winstonSettings(all, config));
   logger.clear().add(new winston.transports.Stream({ stream }));
-  const ctx: AppContext = { config, logger: asAppLogger(logger) };
+  const ctx: AppContext = { ...base, logger: asAppLogger(logger) };
   const records = (): LogRecord[] => lines.map((line) => JSON.parse(line) as LogRecord);
   return { ctx, lines, records };
 }

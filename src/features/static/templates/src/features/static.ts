@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
-import { assetBaseUrl, assetUrl, isFingerprinted } from '../assets.js';
+import { assetBaseUrl, assetUrl, isFingerprinted, useAssetBaseUrl } from '../assets.js';
 import type { Feature } from '../feature.js';
 
 /** public/ at the project root, from src/features (tsx, tests) and dist/features (node) alike. */
@@ -99,10 +99,17 @@ export function examplePage(base: string): string {
 `;
 }
 
-const feature: Feature = {
+export interface StaticSettings {
+  /** ASSET_BASE_URL without its trailing slash; '' serves assets from this server. */
+  assetBaseUrl: string;
+}
+
+const feature: Feature<StaticSettings> = {
   name: 'static',
-  setup(app, ctx) {
-    const base = assetBaseUrl();
+  readSettings: (env) => ({ assetBaseUrl: assetBaseUrl(env) }),
+  setup(app, ctx, settings) {
+    const base = settings.assetBaseUrl;
+    useAssetBaseUrl(base);
     app.use(staticFiles(publicDir, ctx.config.nodeEnv === 'development'));
     app.get('/example', (_req, res) => {
       const origin = base ? ` ${new URL(base).origin}` : '';

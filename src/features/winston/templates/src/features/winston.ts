@@ -43,12 +43,20 @@ function readableLine(info: winston.Logform.TransformableInfo): string {
   return `${String(timestamp)} ${level} ${String(message)}${rest}${trace}`;
 }
 
-/** JSON with timestamps and error stacks in production; one readable line per entry in development. */
-export function createWinstonLogger(config: Config, env = process.env): winston.Logger {
+export interface WinstonSettings {
+  format: 'json' | 'pretty';
+}
+
+/** LOG_FORMAT: json or pretty; unset, pretty in development and JSON everywhere else. */
+export function winstonSettings(env: NodeJS.ProcessEnv, config: Config): WinstonSettings {
   const fallback = config.nodeEnv === 'development' ? 'pretty' : 'json';
-  const style = readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], fallback);
+  return { format: readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], fallback) };
+}
+
+/** JSON with timestamps and error stacks in production; one readable line per entry in development. */
+export function createWinstonLogger(config: Config, settings: WinstonSettings): winston.Logger {
   const format =
-    style === 'json'
+    settings.format === 'json'
       ? winston.format.combine(
           winston.format.errors({ stack: true }),
           requestContext(),
@@ -123,10 +131,11 @@ export function requestLogger(logger: Logger): RequestHandler {
   };
 }
 
-const feature: Feature = {
+const feature: Feature<WinstonSettings> = {
   name: 'winston',
-  createLogger(config) {
-    return asAppLogger(createWinstonLogger(config));
+  readSettings: winstonSettings,
+  createLogger(config, settings) {
+    return asAppLogger(createWinstonLogger(config, settings));
   },
   setup(app, ctx) {
     app.use(requestLogger(ctx.logger));
