@@ -10,7 +10,7 @@ import { generateVerified } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
- * The cluster feature, end to end: a project generated with `--features cluster` (full verify),
+ * The cluster feature, end to end: a project generated with `--features cluster,static` (full verify),
  * built, then run as production would (`node dist/main.js`) and driven over HTTP and with signals.
  */
 describe('cluster feature', () => {
@@ -18,7 +18,8 @@ describe('cluster feature', () => {
 
   beforeAll(async () => {
     const parent = tempDir();
-    ({ dir } = await generateVerified(parent, 'clustered', ['--features', 'cluster']));
+    // static too: its ASSET_BASE_URL is a feature setting, which every process must validate.
+    ({ dir } = await generateVerified(parent, 'clustered', ['--features', 'cluster,static']));
   });
 
   it('documents its variables and the one-process-per-pod rule', async () => {
@@ -149,6 +150,33 @@ describe('cluster feature', () => {
     await app.stop('SIGKILL');
     const gone = await waitFor(() => workers.every((pid) => !isAlive(pid)), 10_000);
     expect(gone, `still alive: ${workers.filter(isAlive).join(', ')}`).toBe(true);
+  });
+
+  it('a bad feature setting stops the primary with one line and exit 1, before any worker', async () => {
+    for (const bad of [{ ASSET_BASE_URL: 'not a url' }, { WEB_CONCURRENCY: 'many' }]) {
+      const port = await freePort();
+      const { child } = spawnTracked(process.execPath, ['dist/main.js'], {
+        cwd: dir,
+        env: {
+          NODE_ENV: 'production',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          LOG_LEVEL: 'info',
+          WEB_CONCURRENCY: '2',
+          ...bad,
+        },
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const result = await child;
+      clearTimeout(timer);
+      const name = Object.keys(bad)[0]!;
+      expect(result.exitCode, String(result.all)).toBe(1);
+      // No worker was forked, so nothing crash-loops: stderr is the one line, stdout is empty.
+      expect(String(result.stderr).trim()).toMatch(
+        new RegExp(`^Invalid configuration: ${name} [^\n]+$`),
+      );
+      expect(String(result.stdout)).toBe('');
+    }
   });
 
   it('stops a crash loop with a clear error and exit code 1', async () => {
