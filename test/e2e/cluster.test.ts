@@ -153,7 +153,11 @@ describe('cluster feature', () => {
   });
 
   it('a bad feature setting stops the primary with one line and exit 1, before any worker', async () => {
-    for (const bad of [{ ASSET_BASE_URL: 'not a url' }, { WEB_CONCURRENCY: 'many' }]) {
+    const bads: Record<string, string>[] = [
+      { ASSET_BASE_URL: 'not a url' },
+      { WEB_CONCURRENCY: 'many' },
+    ];
+    for (const bad of bads) {
       const port = await freePort();
       const { child } = spawnTracked(process.execPath, ['dist/main.js'], {
         cwd: dir,

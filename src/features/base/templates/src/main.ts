@@ -8,6 +8,8 @@ try {
   // The base config and every feature's settings, validated before anything starts, in every
   // process (a cluster primary stops here before forking any worker).
   const ctx = createContext(loadConfig(), features);
+  // `node dist/main.js --check-config` validates and stops (PM2's ecosystem runs it first).
+  if (process.argv.includes('--check-config')) process.exit(0);
   const launcher = features.find((f) => f.launch);
   if (launcher?.launch) {
     await launcher.launch(() => serve(ctx, features), ctx, settingsOf(ctx, launcher));
