@@ -32,7 +32,11 @@ export const base: Feature = {
     format: 'prettier --write .',
   }),
   env: (project) => [
-    { name: 'NODE_ENV', example: 'development', comment: 'development | production | test' },
+    {
+      name: 'NODE_ENV',
+      example: 'development',
+      comment: 'development | production | test. Unset: production.',
+    },
     { name: 'PORT', example: String(project.port), comment: 'Port the HTTP server listens on.' },
     { name: 'HOST', example: '0.0.0.0', comment: 'Address to bind (0.0.0.0 inside containers).' },
     {

@@ -6,6 +6,8 @@ describe('config', () => {
     const config = loadConfig({});
     expect(config.port).toBeGreaterThan(0);
     expect(config.trustProxy).toBe(false);
+    // Unset NODE_ENV is the safe choice: production (no stack traces in answers).
+    expect(config.nodeEnv).toBe('production');
   });
 
   it('names the variable when a value is bad', () => {
