@@ -29,15 +29,26 @@ function captured(env: Record<string, string> = {}) {
   return { ctx, lines, records };
 }
 
+const SECRETS = [
+  'secret-token',
+  'secret-cookie',
+  'secret-key',
+  'secret-auth',
+  'secret-query',
+  'secret-pass',
+];
+
 describe('winston logging', () => {
   it('logs one structured object per finished request, without secrets', async () => {
     const { ctx, lines, records } = captured();
     const app = await createApp(ctx, features);
     await request(app)
-      .get('/api/hello?name=x')
+      .get('/api/hello?name=x&token=secret-query&password=secret-pass')
       .set('X-Request-Id', 'req-42')
       .set('Authorization', 'Bearer secret-token')
       .set('Cookie', 'sid=secret-cookie')
+      .set('X-Api-Key', 'secret-key')
+      .set('X-Auth-Token', 'secret-auth')
       .expect(200);
     await vi.waitFor(() => expect(records().some((r) => r.requestId === 'req-42')).toBe(true));
     const line = records().find((r) => r.message === 'request finished');
@@ -51,7 +62,30 @@ describe('winston logging', () => {
     });
     expect(typeof line?.durationMs).toBe('number');
     expect(typeof line?.timestamp).toBe('string');
-    expect(lines.join('\n')).not.toMatch(/secret-token|secret-cookie/);
+    const logged = lines.join('\n');
+    for (const secret of SECRETS) expect(logged).not.toContain(secret);
+  });
+
+  it('logs requests the body parser refuses (400, 413, 415)', async () => {
+    const { ctx, records } = captured({ BODY_LIMIT: '1kb' });
+    const app = await createApp(ctx, features);
+    await request(app)
+      .post('/api/echo')
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
+    await request(app)
+      .post('/api/echo')
+      .send({ big: 'x'.repeat(2048) })
+      .expect(413);
+    await request(app)
+      .post('/api/echo')
+      .set('Content-Type', 'application/json; charset=latin-9')
+      .send('{}')
+      .expect(415);
+    const finished = () => records().filter((r) => r.message === 'request finished');
+    await vi.waitFor(() => expect(finished()).toHaveLength(3));
+    expect(finished().map((r) => r.status)).toEqual([400, 413, 415]);
   });
 
   it('adds the request id to every line logged while handling a request', async () => {
@@ -74,7 +108,7 @@ describe('winston logging', () => {
     expect(records().find((r) => r.message === 'working')?.requestId).toBe(id);
   });
 
-  it('keeps error stacks and redacts Authorization and Cookie values', async () => {
+  it('keeps error stacks and redacts secret headers in the fields of any line', async () => {
     const { ctx, records } = captured();
     ctx.logger.error('failed', {
       error: new Error('kaput'),
