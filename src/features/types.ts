@@ -42,6 +42,11 @@ export interface Feature {
    * app's feature registry is `appModuleOrder` in features/index.ts.
    */
   appModule?: boolean;
+  /**
+   * Output paths that are the user's from the start (example routes): `create` writes them,
+   * `add`/`remove` never write, change or delete them, and the manifest does not record them.
+   */
+  createOnly?: readonly string[];
   /** Services this feature adds to docker-compose.yml (used when the docker feature is on). */
   composeServices?: (project: ProjectContext) => Record<string, unknown>;
   /** Hidden features (the base app) are always on and never listed. */

@@ -6,6 +6,9 @@ export const base: Feature = {
   title: 'Express 5 + TypeScript base app',
   description: 'createApp(), graceful shutdown, health checks, config validation, tests, lint.',
   hidden: true,
+  // The example routes and their test: the user's from the start (rendered with the features
+  // chosen at create; add and remove leave them alone).
+  createOnly: ['src/routes/examples.ts', 'test/examples.test.ts'],
   dependencies: ['express', 'helmet'],
   devDependencies: [
     'typescript',
