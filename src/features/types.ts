@@ -21,6 +21,11 @@ export interface EnvVar {
   name: string;
   example: string;
   comment: string;
+  /**
+   * Written commented out (`# NAME=example`): the app runs without it, and the example is the
+   * value for another setting (docker-compose's service, a container).
+   */
+  commented?: boolean;
 }
 
 /** A feature: data plus a few hooks. Its templates live in `templates/` beside its module. */

@@ -1,8 +1,13 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from './config.js';
 import { createContext } from './context.js';
 import { settingsOf } from './feature.js';
 import { features } from './features/index.js';
 import { serve } from './server.js';
+
+// .env, when there is one (development): variables already set in the environment win. Read here,
+// not with a node flag, so that production (no .env) starts without a word about it.
+if (existsSync('.env')) process.loadEnvFile('.env');
 
 try {
   // The base config and every feature's settings, validated before anything starts, in every
