@@ -4,17 +4,7 @@ import { createApp } from '../src/app.js';
 import { HttpError } from '../src/errors.js';
 import type { Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
-import { testContext } from './helpers.js';
-
-/** Routes of this test's own, so that it does not depend on your routes or the examples. */
-const probe: Feature = {
-  name: 'probe',
-  setup(app) {
-    app.get('/probe', (_req, res) => {
-      res.json({ ok: true });
-    });
-  },
-};
+import { probe, testContext } from './helpers.js';
 
 describe('the app', () => {
   it('answers liveness and readiness checks', async () => {
@@ -26,16 +16,16 @@ describe('the app', () => {
 
   it('sets security headers and hides the framework', async () => {
     const app = await createApp(testContext(), [...features, probe]);
-    const res = await request(app).get('/probe');
+    const res = await request(app).get('/api/probe');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('echoes a sane incoming request id and makes one otherwise', async () => {
     const app = await createApp(testContext(), [...features, probe]);
-    const given = await request(app).get('/probe').set('X-Request-Id', 'abc-123');
+    const given = await request(app).get('/api/probe').set('X-Request-Id', 'abc-123');
     expect(given.headers['x-request-id']).toBe('abc-123');
-    const made = await request(app).get('/probe').set('X-Request-Id', 'bad id\twith spaces');
+    const made = await request(app).get('/api/probe').set('X-Request-Id', 'bad id\twith spaces');
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 

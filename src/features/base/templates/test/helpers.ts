@@ -20,3 +20,16 @@ export function testContext(
     settings: readAllSettings(features, vars, config),
   };
 }
+
+/**
+ * A route of the tests' own (GET /api/probe), so that they depend neither on your routes nor on
+ * the examples: `createApp(ctx, [...features, probe])`.
+ */
+export const probe: Feature = {
+  name: 'probe',
+  setup(app) {
+    app.get('/api/probe', (_req, res) => {
+      res.json({ ok: true });
+    });
+  },
+};

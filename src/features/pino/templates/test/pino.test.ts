@@ -5,7 +5,7 @@ import { createApp } from '../src/app.js';
 import type { AppContext, Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
 import { asAppLogger, createPino } from '../src/features/pino.js';
-import { testContext } from './helpers.js';
+import { probe, testContext } from './helpers.js';
 
 type LogRecord = Record<string, unknown>;
 
@@ -43,9 +43,9 @@ const SECRETS = [
 describe('pino logging', () => {
   it('logs one object per finished request with the app request id, without secrets', async () => {
     const { ctx, lines, finished } = captured();
-    const app = await createApp(ctx, features);
+    const app = await createApp(ctx, [...features, probe]);
     await request(app)
-      .get('/api/hello?name=x&token=secret-query&password=secret-pass')
+      .get('/api/probe?name=x&token=secret-query&password=secret-pass')
       .set('X-Request-Id', 'req-42')
       .set('Authorization', 'Bearer secret-token')
       .set('Cookie', 'sid=secret-cookie')
@@ -57,7 +57,7 @@ describe('pino logging', () => {
     expect(line).toMatchObject({
       level: 'http',
       requestId: 'req-42',
-      route: '/api/hello',
+      route: '/api/probe',
       req: { id: 'req-42', method: 'GET' },
       res: { statusCode: 200 },
     });
@@ -66,7 +66,7 @@ describe('pino logging', () => {
     const logged = lines.join('\n');
     for (const secret of SECRETS) expect(logged).not.toContain(secret);
     const req = line?.req as { url: string; headers: LogRecord };
-    expect(req.url).toBe('/api/hello?name=x&token=[redacted]&password=[redacted]');
+    expect(req.url).toBe('/api/probe?name=x&token=[redacted]&password=[redacted]');
     expect(req.headers['x-api-key']).toBe('[redacted]');
     expect(req.headers.authorization).toBe('[redacted]');
   });
@@ -75,16 +75,16 @@ describe('pino logging', () => {
     const { ctx, finished } = captured({ BODY_LIMIT: '1kb' });
     const app = await createApp(ctx, features);
     await request(app)
-      .post('/api/echo')
+      .post('/api/probe')
       .set('Content-Type', 'application/json')
       .send('{"a":')
       .expect(400);
     await request(app)
-      .post('/api/echo')
+      .post('/api/probe')
       .send({ big: 'x'.repeat(2048) })
       .expect(413);
     await request(app)
-      .post('/api/echo')
+      .post('/api/probe')
       .set('Content-Type', 'application/json; charset=latin-9')
       .send('{}')
       .expect(415);

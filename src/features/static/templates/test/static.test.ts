@@ -8,7 +8,7 @@ import { createApp } from '../src/app.js';
 import { assetUrl, isFingerprinted } from '../src/assets.js';
 import { features } from '../src/features/index.js';
 import { IMMUTABLE, staticFiles } from '../src/features/static.js';
-import { testContext } from './helpers.js';
+import { probe, testContext } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'public-'));
 writeFileSync(join(dir, 'page.html'), '<p>hi</p>');
@@ -39,8 +39,8 @@ describe('static assets', () => {
   });
 
   it('leaves the API and unknown paths to the routes', async () => {
-    const app = await createApp(testContext(), features);
-    await request(app).get('/api/hello').expect(200);
+    const app = await createApp(testContext(), [...features, probe]);
+    await request(app).get('/api/probe').expect(200);
     const missing = await request(app).get('/assets/nope.12345678.js').expect(404);
     expect(missing.body.error).toBe('Not Found');
   });

@@ -6,7 +6,7 @@ import { createApp } from '../src/app.js';
 import type { AppContext, Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
 import { asAppLogger, createWinstonLogger, winstonSettings } from '../src/features/winston.js';
-import { testContext } from './helpers.js';
+import { probe, testContext } from './helpers.js';
 
 type LogRecord = Record<string, unknown>;
 
@@ -41,9 +41,9 @@ const SECRETS = [
 describe('winston logging', () => {
   it('logs one structured object per finished request, without secrets', async () => {
     const { ctx, lines, records } = captured();
-    const app = await createApp(ctx, features);
+    const app = await createApp(ctx, [...features, probe]);
     await request(app)
-      .get('/api/hello?name=x&token=secret-query&password=secret-pass')
+      .get('/api/probe?name=x&token=secret-query&password=secret-pass')
       .set('X-Request-Id', 'req-42')
       .set('Authorization', 'Bearer secret-token')
       .set('Cookie', 'sid=secret-cookie')
@@ -56,8 +56,8 @@ describe('winston logging', () => {
       level: 'http',
       requestId: 'req-42',
       method: 'GET',
-      route: '/api/hello',
-      path: '/api/hello',
+      route: '/api/probe',
+      path: '/api/probe',
       status: 200,
     });
     expect(typeof line?.durationMs).toBe('number');
@@ -70,16 +70,16 @@ describe('winston logging', () => {
     const { ctx, records } = captured({ BODY_LIMIT: '1kb' });
     const app = await createApp(ctx, features);
     await request(app)
-      .post('/api/echo')
+      .post('/api/probe')
       .set('Content-Type', 'application/json')
       .send('{"a":')
       .expect(400);
     await request(app)
-      .post('/api/echo')
+      .post('/api/probe')
       .send({ big: 'x'.repeat(2048) })
       .expect(413);
     await request(app)
-      .post('/api/echo')
+      .post('/api/probe')
       .set('Content-Type', 'application/json; charset=latin-9')
       .send('{}')
       .expect(415);
