@@ -23,6 +23,11 @@ export interface EnvVar {
   name: string;
   example: string;
   comment: string;
+  /**
+   * Written commented out (`# NAME=example`): the app runs without it, and the example is the
+   * value for another setting (docker-compose's service, a container).
+   */
+  commented?: boolean;
 }
 
 /** A feature: data plus a few hooks. Its templates live in `templates/` beside its module. */
@@ -44,6 +49,11 @@ export interface Feature {
    * app's feature registry is `appModuleOrder` in features/index.ts.
    */
   appModule?: boolean;
+  /**
+   * Output paths that are the user's from the start (example routes): `create` writes them,
+   * `add`/`remove` never write, change or delete them, and the manifest does not record them.
+   */
+  createOnly?: readonly string[];
   /** Services this feature adds to docker-compose.yml (used when the docker feature is on). */
   composeServices?: (project: ProjectContext) => Record<string, unknown>;
   /** Hidden features (the base app) are always on and never listed. */

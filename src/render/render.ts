@@ -39,6 +39,11 @@ export function featureList(project: ProjectContext): Feature[] {
   });
 }
 
+/** Files `create` writes for the user to own (see Feature.createOnly). */
+export function createOnlyPaths(input: ProjectInput): Set<string> {
+  return new Set(featureList(projectContext(input)).flatMap((f) => f.createOnly ?? []));
+}
+
 /** Renders every file of the project, in memory. Writes nothing. */
 export async function renderProject(input: ProjectInput): Promise<FileTree> {
   const project = projectContext(input);

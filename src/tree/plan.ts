@@ -1,6 +1,11 @@
 import { hashContent, MANIFEST_FILE, serializeManifest, type Manifest } from '../manifest.js';
 import { mergeStrategies, type MergeFile } from '../merge/strategies.js';
-import { renderProject, type FileTree, type ProjectInput } from '../render/render.js';
+import {
+  createOnlyPaths,
+  renderProject,
+  type FileTree,
+  type ProjectInput,
+} from '../render/render.js';
 import { cliVersion } from '../version.js';
 import { decodeUtf8 } from './files.js';
 
@@ -58,8 +63,15 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
   const conflicts: Conflict[] = [];
   const hashes: Record<string, string> = {};
   const paths = [...new Set([...previous.keys(), ...next.keys()])].sort();
+  const userOwned = createOnlyPaths(input.target);
+  if (manifest) {
+    for (const path of createOnlyPaths({ ...manifest.project, features: manifest.features }))
+      userOwned.add(path);
+  }
 
   for (const path of paths) {
+    // Written by create for the user to own: never recorded, and later runs leave it alone.
+    if (manifest && userOwned.has(path)) continue;
     const before = previous.get(path);
     const generated = next.get(path);
     if (manifest && before === generated) {
@@ -78,7 +90,7 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
       if ('text' in merged) after = merged.text;
       else unmergeable = merged.reason;
     }
-    if (after !== undefined) hashes[path] = hashContent(after);
+    if (after !== undefined && !userOwned.has(path)) hashes[path] = hashContent(after);
     if (current !== undefined && after !== undefined && current.equals(Buffer.from(after)))
       continue;
     if (current === undefined) {

@@ -1,16 +1,16 @@
 import { execa } from 'execa';
 import { createServer, type Server } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { childPids, getFresh, isAlive, runLoad, waitFor } from '../helpers/load.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, waitForHttp } from '../helpers/ports.js';
 import { spawnTracked, startApp } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
- * The cluster feature, end to end: a project generated with `--features cluster` (full verify),
+ * The cluster feature, end to end: a project generated with `--features cluster,static` (full verify),
  * built, then run as production would (`node dist/main.js`) and driven over HTTP and with signals.
  */
 describe('cluster feature', () => {
@@ -18,7 +18,8 @@ describe('cluster feature', () => {
 
   beforeAll(async () => {
     const parent = tempDir();
-    ({ dir } = await generateVerified(parent, 'clustered', ['--features', 'cluster']));
+    // static too: its ASSET_BASE_URL is a feature setting, which every process must validate.
+    ({ dir } = await generateVerified(parent, 'clustered', ['--features', 'cluster,static']));
   });
 
   it('documents its variables and the one-process-per-pod rule', async () => {
@@ -149,6 +150,60 @@ describe('cluster feature', () => {
     await app.stop('SIGKILL');
     const gone = await waitFor(() => workers.every((pid) => !isAlive(pid)), 10_000);
     expect(gone, `still alive: ${workers.filter(isAlive).join(', ')}`).toBe(true);
+  });
+
+  it('reads .env when there is one (the environment wins), and says nothing when there is none', async () => {
+    const port = await freePort();
+    const env = { NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'warn' };
+    // No .env: nothing on stderr.
+    const bare = await startApp(dir, { WEB_CONCURRENCY: '1' });
+    expect(await bare.stop()).toBe(0);
+    expect(bare.output()).toBe('');
+    // PORT and WEB_CONCURRENCY from .env; LOG_LEVEL there is overridden by the environment.
+    await writeFile(join(dir, '.env'), `PORT=${port}\nWEB_CONCURRENCY=2\nLOG_LEVEL=loud\n`);
+    try {
+      const { child, output } = spawnTracked(process.execPath, ['dist/main.js'], { cwd: dir, env });
+      expect(await waitFor(async () => (await childPids(child.pid!)).length === 2, 30_000)).toBe(
+        true,
+      );
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`);
+      expect(await getFresh(`http://127.0.0.1:${port}/healthz`)).toBe(200);
+      child.kill('SIGTERM');
+      expect((await child).exitCode, output()).toBe(0);
+    } finally {
+      await rm(join(dir, '.env'), { force: true });
+    }
+  });
+
+  it('a bad feature setting stops the primary with one line and exit 1, before any worker', async () => {
+    const bads: Record<string, string>[] = [
+      { ASSET_BASE_URL: 'not a url' },
+      { WEB_CONCURRENCY: 'many' },
+    ];
+    for (const bad of bads) {
+      const port = await freePort();
+      const { child } = spawnTracked(process.execPath, ['dist/main.js'], {
+        cwd: dir,
+        env: {
+          NODE_ENV: 'production',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          LOG_LEVEL: 'info',
+          WEB_CONCURRENCY: '2',
+          ...bad,
+        },
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      const result = await child;
+      clearTimeout(timer);
+      const name = Object.keys(bad)[0]!;
+      expect(result.exitCode, String(result.all)).toBe(1);
+      // No worker was forked, so nothing crash-loops: stderr is the one line, stdout is empty.
+      expect(String(result.stderr).trim()).toMatch(
+        new RegExp(`^Invalid configuration: ${name} [^\n]+$`),
+      );
+      expect(String(result.stdout)).toBe('');
+    }
   });
 
   it('stops a crash loop with a clear error and exit code 1', async () => {

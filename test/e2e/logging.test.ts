@@ -23,7 +23,13 @@ beforeAll(async () => {
   pinoDir = pino.dir;
 }, 900_000);
 
-const SECRETS = { Authorization: 'Bearer e2e-secret-token', Cookie: 'sid=e2e-secret-cookie' };
+const SECRETS = {
+  Authorization: 'Bearer e2e-secret-token',
+  Cookie: 'sid=e2e-secret-cookie',
+  'X-Api-Key': 'e2e-secret-key',
+  'X-Auth-Token': 'e2e-secret-auth',
+};
+const SECRET_QUERY = 'token=e2e-secret-query&password=e2e-secret-pass';
 
 function linesOf(app: Running): LogLine[] {
   return parseLines(app.output()).json;
@@ -43,7 +49,7 @@ describe.each([
   it('logs one structured object per finished request, with the request id and no secrets', async () => {
     const app = await startApp(dir(), { LOG_LEVEL: 'http' }, startArgs(dir()));
     const given = `e2e-${name}-1`;
-    const res = await fetch(`${app.url}/api/hello?name=e2e`, {
+    const res = await fetch(`${app.url}/api/hello?name=e2e&${SECRET_QUERY}`, {
       headers: { 'X-Request-Id': given, ...SECRETS },
     });
     expect(res.status).toBe(200);
@@ -82,7 +88,7 @@ describe.each([
       lines.filter((l) => l.requestId === given && l.message === 'request finished'),
     ).toHaveLength(1);
     expect(lines.some((l) => JSON.stringify(l).includes('/healthz'))).toBe(false);
-    expect(app.output()).not.toMatch(/e2e-secret-token|e2e-secret-cookie/);
+    expect(app.output()).not.toMatch(/e2e-secret-/);
     // Production output is JSON lines only, each with a level and a time.
     expect(parseLines(app.output()).other).toEqual([]);
     for (const l of lines) {
@@ -92,6 +98,26 @@ describe.each([
     expect(lines.map((l) => l.message)).toEqual(
       expect.arrayContaining(['server listening', 'shutting down']),
     );
+  });
+
+  it('logs requests the body parser refuses (400, 413)', async () => {
+    const app = await startApp(dir(), { LOG_LEVEL: 'http', BODY_LIMIT: '1kb' }, startArgs(dir()));
+    const post = (id: string, body: string) =>
+      fetch(`${app.url}/api/echo`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Request-Id': id },
+        body,
+      });
+    expect((await post('e2e-bad-json', '{"a":')).status).toBe(400);
+    expect((await post('e2e-too-big', JSON.stringify({ big: 'x'.repeat(2048) }))).status).toBe(413);
+    const statusOf = (l: LogLine) => (name === 'winston' ? l.status : l.res);
+    expect(statusOf(await requestLine(app, 'e2e-bad-json'))).toEqual(
+      name === 'winston' ? 400 : { statusCode: 400 },
+    );
+    expect(statusOf(await requestLine(app, 'e2e-too-big'))).toEqual(
+      name === 'winston' ? 413 : { statusCode: 413 },
+    );
+    expect(await app.stop()).toBe(0);
   });
 
   it('honours LOG_LEVEL: at warn neither request nor info lines are written', async () => {

@@ -70,6 +70,32 @@ describe('pm2 feature (with metrics)', () => {
     expect(readme).toMatch(/aggregation cannot work/);
   });
 
+  it('a bad app setting stops `pm2 start` and pm2-runtime with one line, exit 1, nothing started', async () => {
+    env = {
+      ...(process.env as Record<string, string>),
+      PM2_HOME: pm2Home,
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      WEB_CONCURRENCY: '2',
+      LOG_LEVEL: 'loud',
+    };
+    started = true;
+    const line = /^Invalid configuration: LOG_LEVEL must be one of [^\n]+$/m;
+    const start = await pm2('start', 'ecosystem.config.cjs');
+    expect(start.exitCode, String(start.stdout)).toBe(1);
+    expect(String(start.stderr).trim()).toMatch(line);
+    expect(String(start.stderr).match(/Invalid configuration/g)).toHaveLength(1);
+    expect(JSON.parse(String((await pm2('jlist')).stdout))).toEqual([]);
+
+    const runtime = await execa(
+      process.execPath,
+      [join(dir, 'node_modules/pm2/bin/pm2-runtime'), 'start', 'ecosystem.config.cjs'],
+      { cwd: dir, env, reject: false, stdin: 'ignore', timeout: 120_000 },
+    );
+    expect(runtime.exitCode).toBe(1);
+    expect(String(runtime.stderr).trim()).toMatch(line);
+  });
+
   it('serves under pm2 in cluster mode; each instance reports its own metrics', async () => {
     const port = await freePort();
     const metricsPort = await freePortPair();

@@ -6,6 +6,9 @@ export const base: Feature = {
   title: 'Express 5 + TypeScript base app',
   description: 'createApp(), graceful shutdown, health checks, config validation, tests, lint.',
   hidden: true,
+  // The example routes and their test: the user's from the start (rendered with the features
+  // chosen at create; add and remove leave them alone).
+  createOnly: ['src/routes/examples.ts', 'test/examples.test.ts'],
   dependencies: ['express', 'helmet'],
   devDependencies: [
     'typescript',
@@ -23,7 +26,8 @@ export const base: Feature = {
     'prettier',
   ],
   scripts: () => ({
-    dev: 'tsx watch --env-file-if-exists=.env src/main.ts',
+    // src/main.ts reads .env itself (for npm start too); --include restarts when it changes.
+    dev: 'tsx watch --include .env src/main.ts',
     build: 'tsc -p tsconfig.build.json',
     start: 'node dist/main.js',
     test: 'vitest run',
@@ -32,9 +36,19 @@ export const base: Feature = {
     format: 'prettier --write .',
   }),
   env: (project) => [
-    { name: 'NODE_ENV', example: 'development', comment: 'development | production | test' },
+    {
+      name: 'NODE_ENV',
+      example: 'development',
+      comment: 'development | production | test. Unset: production.',
+    },
     { name: 'PORT', example: String(project.port), comment: 'Port the HTTP server listens on.' },
-    { name: 'HOST', example: '0.0.0.0', comment: 'Address to bind (0.0.0.0 inside containers).' },
+    {
+      name: 'HOST',
+      example: '0.0.0.0',
+      comment:
+        'Address to bind. Unset: 127.0.0.1 (this machine only) in development, 0.0.0.0 otherwise (containers).',
+      commented: true,
+    },
     {
       name: 'TRUST_PROXY',
       example: 'false',

@@ -1,20 +1,34 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { AppContext } from './feature.js';
 import { serializeError } from './logger.js';
 
-/** Throw this from a handler to answer with a status and a message the client may see. */
+/**
+ * Throw this from a handler to answer with a status and a message the client may see (for 4xx:
+ * `expose` is true, as in the http-errors convention that Express's own errors follow).
+ */
 export class HttpError extends Error {
+  readonly expose: boolean;
+
   constructor(
     readonly status: number,
     message: string,
   ) {
     super(message);
+    this.expose = status < 500;
   }
 }
 
 export const notFound: RequestHandler = (req, res) => {
   res.status(404).json({ error: 'Not Found', path: req.path });
 };
+
+/** The message a client may see: only when the error says so (`expose`), else the status text. */
+function publicMessage(error: unknown, status: number): string {
+  const expose = (error as { expose?: unknown } | null)?.expose === true;
+  if (status < 500 && expose && error instanceof Error && error.message) return error.message;
+  return STATUS_CODES[status] ?? 'Error';
+}
 
 function statusOf(error: unknown): number {
   const status =
@@ -25,7 +39,8 @@ function statusOf(error: unknown): number {
 
 /**
  * The last middleware. Express 5 sends errors thrown by async handlers here. Server errors are
- * logged and answered without details; stack traces are shown only outside production.
+ * logged and answered without details. Stack traces are shown only when NODE_ENV is development
+ * or test (never when it is production or unset).
  */
 export function errorHandler(ctx: AppContext): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
@@ -34,7 +49,6 @@ export function errorHandler(ctx: AppContext): ErrorRequestHandler {
       return;
     }
     const status = statusOf(error);
-    const message = error instanceof Error ? error.message : 'Error';
     if (status >= 500) {
       ctx.logger.error('request failed', {
         method: req.method,
@@ -42,11 +56,9 @@ export function errorHandler(ctx: AppContext): ErrorRequestHandler {
         error: serializeError(error),
       });
     }
-    const body: Record<string, unknown> = {
-      error: status >= 500 ? 'Internal Server Error' : message,
-    };
-    if (status >= 500 && ctx.config.nodeEnv !== 'production' && error instanceof Error)
-      body.stack = error.stack;
+    const body: Record<string, unknown> = { error: publicMessage(error, status) };
+    const debugging = ctx.config.nodeEnv === 'development' || ctx.config.nodeEnv === 'test';
+    if (status >= 500 && debugging && error instanceof Error) body.stack = error.stack;
     res.status(status).json(body);
   };
 }

@@ -1,9 +1,10 @@
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
+import { HttpError } from '../src/errors.js';
 import type { Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
-import { testContext } from './helpers.js';
+import { probe, testContext } from './helpers.js';
 
 describe('the app', () => {
   it('answers liveness and readiness checks', async () => {
@@ -13,27 +14,18 @@ describe('the app', () => {
     expect(ready.body.status).not.toBe('down');
   });
 
-  it('serves the example routes', async () => {
-    const app = await createApp(testContext());
-    const hello = await request(app).get('/api/hello?name=test').expect(200);
-    expect(hello.body).toEqual({ message: 'Hello, test!' });
-    const echo = await request(app).post('/api/echo').send({ a: 1 }).expect(200);
-    expect(echo.body).toEqual({ received: { a: 1 } });
-    await request(app).post('/api/echo').expect(400);
-  });
-
   it('sets security headers and hides the framework', async () => {
-    const app = await createApp(testContext());
-    const res = await request(app).get('/api/hello');
+    const app = await createApp(testContext(), [...features, probe]);
+    const res = await request(app).get('/api/probe');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
   it('echoes a sane incoming request id and makes one otherwise', async () => {
-    const app = await createApp(testContext());
-    const given = await request(app).get('/api/hello').set('X-Request-Id', 'abc-123');
+    const app = await createApp(testContext(), [...features, probe]);
+    const given = await request(app).get('/api/probe').set('X-Request-Id', 'abc-123');
     expect(given.headers['x-request-id']).toBe('abc-123');
-    const made = await request(app).get('/api/hello').set('X-Request-Id', 'bad id\twith spaces');
+    const made = await request(app).get('/api/probe').set('X-Request-Id', 'bad id\twith spaces');
     expect(made.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -46,12 +38,12 @@ describe('the app', () => {
   it('rejects bodies over the limit', async () => {
     const app = await createApp(testContext({ BODY_LIMIT: '1kb' }));
     await request(app)
-      .post('/api/echo')
+      .post('/any-path')
       .send({ big: 'x'.repeat(2048) })
       .expect(413);
   });
 
-  it('hides error details in production and shows them in development', async () => {
+  it('shows stack traces only when NODE_ENV is development or test, never when unset', async () => {
     const failing: Feature = {
       name: 'failing',
       setup(app) {
@@ -60,16 +52,50 @@ describe('the app', () => {
         });
       },
     };
-    const prod = await createApp(testContext({ NODE_ENV: 'production', LOG_LEVEL: 'error' }), [
-      failing,
-    ]);
-    const hidden = await request(prod).get('/boom').expect(500);
-    expect(JSON.stringify(hidden.body)).not.toContain('hunter2');
-    expect(hidden.body.stack).toBeUndefined();
+    for (const nodeEnv of ['production', '']) {
+      const app = await createApp(testContext({ NODE_ENV: nodeEnv, LOG_LEVEL: 'error' }), [
+        failing,
+      ]);
+      // The error is logged (on stdout); the client sees nothing of it.
+      const log = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
+      const hidden = await request(app).get('/boom').expect(500);
+      log.mockRestore();
+      expect(hidden.body).toEqual({ error: 'Internal Server Error' });
+    }
+    for (const nodeEnv of ['development', 'test']) {
+      const app = await createApp(testContext({ NODE_ENV: nodeEnv, LOG_LEVEL: 'error' }), [
+        failing,
+      ]);
+      const log = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
+      const shown = await request(app).get('/boom').expect(500);
+      log.mockRestore();
+      expect(shown.body.stack).toContain('hunter2');
+    }
+  });
 
-    const dev = await createApp(testContext({ NODE_ENV: 'development' }), [failing]);
-    const shown = await request(dev).get('/boom').expect(500);
-    expect(shown.body.stack).toContain('hunter2');
+  it('echoes a 4xx message only when the error exposes it', async () => {
+    const throwing: Feature = {
+      name: 'throwing',
+      setup(app) {
+        app.get('/missing', () => {
+          throw new HttpError(404, 'No such order');
+        });
+        app.get('/internal', () => {
+          // A library error carrying a status but not meant for clients.
+          throw Object.assign(new Error('row 42 violates constraint orders_pkey'), { status: 400 });
+        });
+      },
+    };
+    const app = await createApp(testContext(), [throwing]);
+    await request(app).get('/missing').expect(404, { error: 'No such order' });
+    await request(app).get('/internal').expect(400, { error: 'Bad Request' });
+    // Express's own errors (body-parser) follow the same convention and expose their message.
+    const bad = await request(app)
+      .post('/any-path')
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
+    expect(bad.body.error).not.toBe('Bad Request');
   });
 
   it('reports a feature that is down as not ready', async () => {

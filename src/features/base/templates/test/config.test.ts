@@ -6,6 +6,12 @@ describe('config', () => {
     const config = loadConfig({});
     expect(config.port).toBeGreaterThan(0);
     expect(config.trustProxy).toBe(false);
+    // Unset NODE_ENV is the safe choice: production (no stack traces in answers).
+    expect(config.nodeEnv).toBe('production');
+    expect(config.host).toBe('0.0.0.0');
+    // In development the app is reachable from this machine only.
+    expect(loadConfig({ NODE_ENV: 'development' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ NODE_ENV: 'development', HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
   });
 
   it('names the variable when a value is bad', () => {

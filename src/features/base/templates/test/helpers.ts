@@ -1,9 +1,35 @@
 import { loadConfig, type Config } from '../src/config.js';
-import type { AppContext } from '../src/feature.js';
+import { readAllSettings, type AppContext, type Feature } from '../src/feature.js';
+import { features as installed } from '../src/features/index.js';
 import { createConsoleLogger } from '../src/logger.js';
 
-/** A context for tests: config from the given variables only (not the machine's environment). */
-export function testContext(env: Record<string, string> = {}): AppContext {
-  const config: Config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'error', ...env });
-  return { config, logger: createConsoleLogger(config.logLevel) };
+/**
+ * A context for tests: config and feature settings from the given variables only (not the
+ * machine's environment). Pass the features whose settings you need if they are not installed.
+ */
+export function testContext(
+  env: Record<string, string> = {},
+  features: readonly Feature[] = installed,
+): AppContext {
+  const vars = { NODE_ENV: 'test', LOG_LEVEL: 'error', ...env };
+  const config: Config = loadConfig(vars);
+  return {
+    config,
+    logger: createConsoleLogger(config.logLevel),
+    services: {},
+    settings: readAllSettings(features, vars, config),
+  };
 }
+
+/**
+ * A route of the tests' own (GET /api/probe), so that they depend neither on your routes nor on
+ * the examples: `createApp(ctx, [...features, probe])`.
+ */
+export const probe: Feature = {
+  name: 'probe',
+  setup(app) {
+    app.get('/api/probe', (_req, res) => {
+      res.json({ ok: true });
+    });
+  },
+};

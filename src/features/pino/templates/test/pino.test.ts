@@ -1,18 +1,20 @@
 import { Writable } from 'node:stream';
-import type { Express } from 'express';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import type { AppContext, Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
-import { asAppLogger, createPino, requestLogger } from '../src/features/pino.js';
+import { asAppLogger, createPino } from '../src/features/pino.js';
+import { probe, testContext } from './helpers.js';
 
 type LogRecord = Record<string, unknown>;
 
-/** A pino logger built as the app builds it, writing into memory instead of stdout. */
+/**
+ * The app's context with a pino logger built as the app builds it, writing into memory instead of
+ * stdout. The installed features, the real pino feature included, log requests through it.
+ */
 function captured(env: Record<string, string> = {}) {
-  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'http', ...env });
+  const base = testContext({ NODE_ENV: 'production', LOG_LEVEL: 'http', ...env });
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -20,47 +22,78 @@ function captured(env: Record<string, string> = {}) {
       callback();
     },
   });
-  const root = createPino(config.logLevel, stream);
-  const ctx: AppContext = { config, logger: asAppLogger(root) };
-  // The request logger on this same in-memory logger, registered as the pino feature does.
-  const capture: Feature = {
-    name: 'capture',
-    setup: (app: Express) => void app.use(requestLogger(root)),
+  const ctx: AppContext = {
+    ...base,
+    logger: asAppLogger(createPino(base.config.logLevel, stream)),
   };
-  const others = features.filter((f) => f.name !== 'pino');
   const records = (): LogRecord[] => lines.map((line) => JSON.parse(line) as LogRecord);
-  return { ctx, lines, records, features: [capture, ...others] };
+  const finished = (): LogRecord[] => records().filter((r) => r.message === 'request finished');
+  return { ctx, lines, records, finished };
 }
+
+const SECRETS = [
+  'secret-token',
+  'secret-cookie',
+  'secret-key',
+  'secret-auth',
+  'secret-query',
+  'secret-pass',
+];
 
 describe('pino logging', () => {
   it('logs one object per finished request with the app request id, without secrets', async () => {
-    const { ctx, lines, records, features: installed } = captured();
-    const app = await createApp(ctx, installed);
+    const { ctx, lines, finished } = captured();
+    const app = await createApp(ctx, [...features, probe]);
     await request(app)
-      .get('/api/hello?name=x')
+      .get('/api/probe?name=x&token=secret-query&password=secret-pass')
       .set('X-Request-Id', 'req-42')
       .set('Authorization', 'Bearer secret-token')
       .set('Cookie', 'sid=secret-cookie')
+      .set('X-Api-Key', 'secret-key')
+      .set('X-Auth-Token', 'secret-auth')
       .expect(200);
-    await vi.waitFor(() =>
-      expect(records().find((r) => r.message === 'request finished')).toBeDefined(),
-    );
-    const line = records().find((r) => r.message === 'request finished');
+    await vi.waitFor(() => expect(finished()).toHaveLength(1));
+    const [line] = finished();
     expect(line).toMatchObject({
       level: 'http',
       requestId: 'req-42',
-      route: '/api/hello',
+      route: '/api/probe',
       req: { id: 'req-42', method: 'GET' },
       res: { statusCode: 200 },
     });
     expect(typeof line?.durationMs).toBe('number');
     expect(typeof line?.time).toBe('string');
-    expect(lines.join('\n')).not.toMatch(/secret-token|secret-cookie/);
-    expect((line?.req as { headers: LogRecord }).headers.authorization).toBe('[redacted]');
+    const logged = lines.join('\n');
+    for (const secret of SECRETS) expect(logged).not.toContain(secret);
+    const req = line?.req as { url: string; headers: LogRecord };
+    expect(req.url).toBe('/api/probe?name=x&token=[redacted]&password=[redacted]');
+    expect(req.headers['x-api-key']).toBe('[redacted]');
+    expect(req.headers.authorization).toBe('[redacted]');
+  });
+
+  it('logs requests the body parser refuses (400, 413, 415)', async () => {
+    const { ctx, finished } = captured({ BODY_LIMIT: '1kb' });
+    const app = await createApp(ctx, features);
+    await request(app)
+      .post('/api/probe')
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
+    await request(app)
+      .post('/api/probe')
+      .send({ big: 'x'.repeat(2048) })
+      .expect(413);
+    await request(app)
+      .post('/api/probe')
+      .set('Content-Type', 'application/json; charset=latin-9')
+      .send('{}')
+      .expect(415);
+    await vi.waitFor(() => expect(finished()).toHaveLength(3));
+    expect(finished().map((r) => (r.res as LogRecord).statusCode)).toEqual([400, 413, 415]);
   });
 
   it('adds the request id to every line logged while handling a request', async () => {
-    const { ctx, records, features: installed } = captured();
+    const { ctx, records } = captured();
     const worker: Feature = {
       name: 'worker',
       setup(app, context) {
@@ -71,25 +104,27 @@ describe('pino logging', () => {
         });
       },
     };
-    const app = await createApp(ctx, [...installed, worker]);
+    const app = await createApp(ctx, [...features, worker]);
     const res = await request(app).get('/work').expect(200);
     const line = records().find((r) => r.message === 'working');
     expect(line).toMatchObject({ requestId: res.headers['x-request-id'], step: 1 });
   });
 
-  it('keeps error stacks and redacts Authorization and Cookie values in any fields', () => {
+  it('keeps error stacks and redacts secret headers in the fields of any line', () => {
     const { ctx, records } = captured();
     ctx.logger.error('failed', {
       error: new Error('kaput'),
-      headers: { authorization: 'Bearer abc', cookie: 'sid=1', accept: 'text/plain' },
+      headers: { authorization: 'Bearer abc', 'X-Api-Key': 'k', accept: 'text/plain' },
+      cookie: 'sid=1',
     });
     const [line] = records();
     expect((line?.error as LogRecord).stack).toContain('Error: kaput');
     expect(line?.headers).toEqual({
       authorization: '[redacted]',
-      cookie: '[redacted]',
+      'X-Api-Key': '[redacted]',
       accept: 'text/plain',
     });
+    expect(line?.cookie).toBe('[redacted]');
   });
 
   it('honours LOG_LEVEL, with http between info and debug', () => {

@@ -2,20 +2,25 @@ import { readUrl } from './config.js';
 
 /**
  * ASSET_BASE_URL without its trailing slash ('' when unset: assets come from this server). A value
- * that is not a URL stops start-up (the static feature reads it during setup).
+ * that is not a URL stops start-up (the static feature reads it with the other settings).
  */
-export function assetBaseUrl(env: Record<string, string | undefined> = process.env): string {
+export function assetBaseUrl(env: Record<string, string | undefined>): string {
   return (readUrl(env, 'ASSET_BASE_URL') ?? '').replace(/\/+$/, '');
 }
 
-let cachedBase: string | undefined;
+let configuredBase = '';
+
+/** Called once by the static feature's setup with the validated ASSET_BASE_URL. */
+export function useAssetBaseUrl(base: string): void {
+  configuredBase = base;
+}
 
 /**
  * The URL browsers should fetch a public/ file from: `assetUrl('/assets/app.3f9a1c2b.css')` is
  * that path on this server, or on the CDN when ASSET_BASE_URL is set (for example
  * https://cdn.example.com/assets/app.3f9a1c2b.css, with this server as the CDN's origin).
  */
-export function assetUrl(path: string, base: string = (cachedBase ??= assetBaseUrl())): string {
+export function assetUrl(path: string, base: string = configuredBase): string {
   return `${base}${path.startsWith('/') ? path : `/${path}`}`;
 }
 

@@ -3,17 +3,18 @@ import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import winston from 'winston';
 import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
 import type { AppContext, Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
-import { asAppLogger, createWinstonLogger } from '../src/features/winston.js';
+import { asAppLogger, createWinstonLogger, winstonSettings } from '../src/features/winston.js';
+import { probe, testContext } from './helpers.js';
 
 type LogRecord = Record<string, unknown>;
 
 /** A winston logger built exactly as the app builds it, writing into memory instead of stdout. */
 function captured(env: Record<string, string> = {}) {
   const all = { NODE_ENV: 'production', LOG_LEVEL: 'http', ...env };
-  const config = loadConfig(all);
+  const base = testContext(all);
+  const { config } = base;
   const lines: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -21,22 +22,33 @@ function captured(env: Record<string, string> = {}) {
       callback();
     },
   });
-  const logger = createWinstonLogger(config, all);
+  const logger = createWinstonLogger(config, winstonSettings(all, config));
   logger.clear().add(new winston.transports.Stream({ stream }));
-  const ctx: AppContext = { config, logger: asAppLogger(logger) };
+  const ctx: AppContext = { ...base, logger: asAppLogger(logger) };
   const records = (): LogRecord[] => lines.map((line) => JSON.parse(line) as LogRecord);
   return { ctx, lines, records };
 }
 
+const SECRETS = [
+  'secret-token',
+  'secret-cookie',
+  'secret-key',
+  'secret-auth',
+  'secret-query',
+  'secret-pass',
+];
+
 describe('winston logging', () => {
   it('logs one structured object per finished request, without secrets', async () => {
     const { ctx, lines, records } = captured();
-    const app = await createApp(ctx, features);
+    const app = await createApp(ctx, [...features, probe]);
     await request(app)
-      .get('/api/hello?name=x')
+      .get('/api/probe?name=x&token=secret-query&password=secret-pass')
       .set('X-Request-Id', 'req-42')
       .set('Authorization', 'Bearer secret-token')
       .set('Cookie', 'sid=secret-cookie')
+      .set('X-Api-Key', 'secret-key')
+      .set('X-Auth-Token', 'secret-auth')
       .expect(200);
     await vi.waitFor(() => expect(records().some((r) => r.requestId === 'req-42')).toBe(true));
     const line = records().find((r) => r.message === 'request finished');
@@ -44,13 +56,36 @@ describe('winston logging', () => {
       level: 'http',
       requestId: 'req-42',
       method: 'GET',
-      route: '/api/hello',
-      path: '/api/hello',
+      route: '/api/probe',
+      path: '/api/probe',
       status: 200,
     });
     expect(typeof line?.durationMs).toBe('number');
     expect(typeof line?.timestamp).toBe('string');
-    expect(lines.join('\n')).not.toMatch(/secret-token|secret-cookie/);
+    const logged = lines.join('\n');
+    for (const secret of SECRETS) expect(logged).not.toContain(secret);
+  });
+
+  it('logs requests the body parser refuses (400, 413, 415)', async () => {
+    const { ctx, records } = captured({ BODY_LIMIT: '1kb' });
+    const app = await createApp(ctx, features);
+    await request(app)
+      .post('/api/probe')
+      .set('Content-Type', 'application/json')
+      .send('{"a":')
+      .expect(400);
+    await request(app)
+      .post('/api/probe')
+      .send({ big: 'x'.repeat(2048) })
+      .expect(413);
+    await request(app)
+      .post('/api/probe')
+      .set('Content-Type', 'application/json; charset=latin-9')
+      .send('{}')
+      .expect(415);
+    const finished = () => records().filter((r) => r.message === 'request finished');
+    await vi.waitFor(() => expect(finished()).toHaveLength(3));
+    expect(finished().map((r) => r.status)).toEqual([400, 413, 415]);
   });
 
   it('adds the request id to every line logged while handling a request', async () => {
@@ -73,7 +108,7 @@ describe('winston logging', () => {
     expect(records().find((r) => r.message === 'working')?.requestId).toBe(id);
   });
 
-  it('keeps error stacks and redacts Authorization and Cookie values', async () => {
+  it('keeps error stacks and redacts secret headers in the fields of any line', async () => {
     const { ctx, records } = captured();
     ctx.logger.error('failed', {
       error: new Error('kaput'),

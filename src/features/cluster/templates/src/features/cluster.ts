@@ -1,7 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { readInt } from '../config.js';
-import type { AppContext, Feature } from '../feature.js';
+import { settingsOf, type AppContext, type Feature } from '../feature.js';
 import { serializeError } from '../logger.js';
 
 type Env = Record<string, string | undefined>;
@@ -22,7 +22,7 @@ export interface ClusterOptions {
 }
 
 /** WEB_CONCURRENCY, else one worker per available CPU; always at least 1. */
-export function clusterOptions(env: Env = process.env): ClusterOptions {
+export function clusterOptions(env: Env): ClusterOptions {
   return {
     workers: readInt(env, 'WEB_CONCURRENCY', Math.max(1, availableParallelism()), 1, 1024),
     maxCrashes: readInt(env, 'CLUSTER_MAX_CRASHES', 5, 0, 1000),
@@ -56,14 +56,13 @@ export class RestartPolicy {
   }
 }
 
-async function runPrimary(ctx: AppContext): Promise<void> {
+async function runPrimary(ctx: AppContext, options: ClusterOptions): Promise<void> {
   const { logger } = ctx;
-  const options = clusterOptions();
   const policy = new RestartPolicy(options);
   // Features that live in the primary (metrics aggregation) start before any worker exists.
   // Imported here, not at the top, because the registry imports this module.
   const { features } = await import('./index.js');
-  for (const feature of features) await feature.primary?.(ctx);
+  for (const feature of features) await feature.primary?.(ctx, settingsOf(ctx, feature));
 
   let stopping = false;
   const respawns = new Set<NodeJS.Timeout>();
@@ -192,10 +191,11 @@ async function runWorker(serve: () => Promise<void>, ctx: AppContext): Promise<v
  * Cluster: the primary forks WEB_CONCURRENCY workers and supervises them; each worker runs the
  * whole app. See the README's "Node cluster" section.
  */
-const clusterFeature: Feature = {
+const clusterFeature: Feature<ClusterOptions> = {
   name: 'cluster',
-  async launch(serve, ctx) {
-    if (cluster.isPrimary) await runPrimary(ctx);
+  readSettings: (env) => clusterOptions(env),
+  async launch(serve, ctx, options) {
+    if (cluster.isPrimary) await runPrimary(ctx, options);
     else await runWorker(serve, ctx);
   },
 };

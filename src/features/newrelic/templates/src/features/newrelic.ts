@@ -51,16 +51,26 @@ export async function flushAgent(
   }
 }
 
+export interface NewRelicSettings {
+  appName: string | undefined;
+  hasLicenseKey: boolean;
+}
+
 let agent: NewRelicApi | undefined;
 
-const feature: Feature = {
+const feature: Feature<NewRelicSettings> = {
   name: 'newrelic',
-  setup(_app, ctx) {
+  // The agent reads its own variables (newrelic.cjs); these only make start-up messages clear.
+  readSettings: (env) => ({
+    appName: env.NEW_RELIC_APP_NAME?.trim() || undefined,
+    hasLicenseKey: Boolean(env.NEW_RELIC_LICENSE_KEY?.trim()),
+  }),
+  setup(_app, ctx, settings) {
     agent = preloadedAgent();
     const enabled = agent?.agent?.config?.agent_enabled === true;
     if (enabled) {
-      ctx.logger.info('New Relic agent reporting', { appName: process.env.NEW_RELIC_APP_NAME });
-    } else if (!agent && process.env.NEW_RELIC_LICENSE_KEY) {
+      ctx.logger.info('New Relic agent reporting', { appName: settings.appName });
+    } else if (!agent && settings.hasLicenseKey) {
       ctx.logger.warn(
         'NEW_RELIC_LICENSE_KEY is set but the agent was not preloaded: start with npm start (node --import newrelic/esm-loader.mjs -r newrelic dist/main.js)',
       );

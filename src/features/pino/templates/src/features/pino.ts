@@ -1,25 +1,58 @@
 import type { Request, Response } from 'express';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { Config, LogLevel } from '../config.js';
+import type { LogLevel } from '../config.js';
 import type { Feature } from '../feature.js';
-import type { LogFields, Logger } from '../logger.js';
+import {
+  isSecretHeader,
+  REDACTED,
+  redactUrl,
+  SECRET_HEADERS,
+  type LogFields,
+  type Logger,
+} from '../logger.js';
 import { currentRequestId } from '../request-context.js';
 
 type AppPino = PinoLogger<'http'>;
 
-/** Authorization and Cookie values never reach a log line: pino replaces them while serializing. */
-export const REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers["proxy-authorization"]',
-  'headers.cookie',
-  'authorization',
-  'cookie',
-];
+/**
+ * The secret headers (SECRET_HEADERS in src/logger.ts, shared with every logger) in the fields an
+ * app log line may carry: pino replaces their values while serializing. Request lines are
+ * redacted by their serializer below.
+ */
+export const REDACT_PATHS = SECRET_HEADERS.flatMap((name) => {
+  const lower = name.toLowerCase();
+  const capitalized = lower.replace(
+    /(^|-)([a-z])/g,
+    (_, dash: string, c: string) => dash + c.toUpperCase(),
+  );
+  return [...new Set([lower, capitalized])].flatMap((key) => [`["${key}"]`, `headers["${key}"]`]);
+});
+
+/** What a request line shows of the request: no query object, secrets replaced. */
+interface SerializedRequest {
+  id?: unknown;
+  method?: string;
+  url?: string;
+  headers?: Record<string, unknown>;
+  remoteAddress?: string;
+  remotePort?: number;
+}
+
+function requestSerializer(req: SerializedRequest): SerializedRequest {
+  const headers: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(req.headers ?? {})) {
+    headers[name] = isSecretHeader(name) ? REDACTED : value;
+  }
+  return {
+    id: req.id,
+    method: req.method,
+    url: req.url === undefined ? undefined : redactUrl(req.url),
+    headers,
+    remoteAddress: req.remoteAddress,
+    remotePort: req.remotePort,
+  };
+}
 
 /**
  * A pino logger with the app's five levels (`http`, between info and debug, is a custom level),
@@ -37,7 +70,7 @@ export function createPino(level: LogLevel, destination?: DestinationStream): Ap
       // No pid/hostname on every line: the platform adds them, and the base logs its pid once.
       base: undefined,
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: REDACT_PATHS, censor: REDACTED },
       mixin() {
         const requestId = currentRequestId();
         return requestId === undefined ? {} : { requestId };
@@ -47,15 +80,20 @@ export function createPino(level: LogLevel, destination?: DestinationStream): Ap
   );
 }
 
+/** The pino instance behind each app logger made by asAppLogger. */
+const pinoBehind = new WeakMap<Logger, AppPino>();
+
 /** Wraps pino in the app's Logger interface: (message, fields) instead of pino's (fields, message). */
 export function asAppLogger(logger: AppPino): Logger {
-  return {
+  const appLogger: Logger = {
     error: (message: string, fields?: LogFields) => logger.error(fields ?? {}, message),
     warn: (message: string, fields?: LogFields) => logger.warn(fields ?? {}, message),
     info: (message: string, fields?: LogFields) => logger.info(fields ?? {}, message),
     http: (message: string, fields?: LogFields) => logger.http(fields ?? {}, message),
     debug: (message: string, fields?: LogFields) => logger.debug(fields ?? {}, message),
   };
+  pinoBehind.set(appLogger, logger);
+  return appLogger;
 }
 
 /** The route pattern (never the raw URL, which may carry ids or tokens), once one matched. */
@@ -74,8 +112,11 @@ export function requestLogger(logger: AppPino) {
   return pinoHttp<Request, Response, 'http'>({
     logger,
     customAttributeKeys: { reqId: 'requestId', responseTime: 'durationMs' },
-    // The status is enough of the response: its headers are the app's own (helmet's), every time.
-    serializers: { res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) },
+    serializers: {
+      req: requestSerializer,
+      // The status is enough of the response: its headers are the app's own (helmet's), every time.
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
     genReqId: (_req, res) => requestIdOf(res),
     customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? 'error' : 'http'),
     customSuccessMessage: () => 'request finished',
@@ -93,31 +134,20 @@ export function requestLogger(logger: AppPino) {
   });
 }
 
-/** One root logger per configuration: createLogger and setup share it. */
-const roots = new WeakMap<Config, AppPino>();
-
-function rootFor(config: Config): AppPino {
-  let root = roots.get(config);
-  if (!root) {
-    root = createPino(config.logLevel);
-    roots.set(config, root);
-  }
-  return root;
-}
-
-let lastRoot: AppPino | undefined;
+let root: AppPino | undefined;
 
 const feature: Feature = {
   name: 'pino',
   createLogger(config) {
-    lastRoot = rootFor(config);
-    return asAppLogger(lastRoot);
+    return asAppLogger(createPino(config.logLevel));
   },
   setup(app, ctx) {
-    app.use(requestLogger(rootFor(ctx.config)));
+    // Requests are logged by the app's own pino logger (a test may give one writing elsewhere).
+    root = pinoBehind.get(ctx.logger) ?? createPino(ctx.config.logLevel);
+    app.use(requestLogger(root));
   },
   shutdown() {
-    lastRoot?.flush();
+    root?.flush();
   },
 };
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
-import { assetBaseUrl, assetUrl, isFingerprinted } from '../assets.js';
+import { assetBaseUrl, isFingerprinted, useAssetBaseUrl } from '../assets.js';
 import type { Feature } from '../feature.js';
 
 /** public/ at the project root, from src/features (tsx, tests) and dist/features (node) alike. */
@@ -73,46 +73,18 @@ export function staticFiles(dir: string, checkEveryRequest: boolean): RequestHan
   };
 }
 
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export interface StaticSettings {
+  /** ASSET_BASE_URL without its trailing slash; '' serves assets from this server. */
+  assetBaseUrl: string;
 }
 
-/** An example server-rendered page whose asset URLs follow ASSET_BASE_URL. */
-export function examplePage(base: string): string {
-  const css = escapeHtml(assetUrl('/assets/app.3f9a1c2b.css', base));
-  const js = escapeHtml(assetUrl('/assets/app.7c1e4d9a.js', base));
-  return `<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>assetUrl() example</title>
-    <link rel="stylesheet" href="${css}" />
-    <script type="module" src="${js}"></script>
-  </head>
-  <body>
-    <h1>assetUrl() example</h1>
-    <p>The stylesheet comes from <code>${css}</code>.</p>
-    <p id="status">The script has not run.</p>
-  </body>
-</html>
-`;
-}
-
-const feature: Feature = {
+const feature: Feature<StaticSettings> = {
   name: 'static',
-  setup(app, ctx) {
-    const base = assetBaseUrl();
+  readSettings: (env) => ({ assetBaseUrl: assetBaseUrl(env) }),
+  setup(app, ctx, settings) {
+    const base = settings.assetBaseUrl;
+    useAssetBaseUrl(base);
     app.use(staticFiles(publicDir, ctx.config.nodeEnv === 'development'));
-    app.get('/example', (_req, res) => {
-      const origin = base ? ` ${new URL(base).origin}` : '';
-      res.setHeader('Cache-Control', 'no-cache');
-      res.setHeader(
-        'Content-Security-Policy',
-        `default-src 'self'; script-src 'self'${origin}; style-src 'self'${origin}; img-src 'self' data:${origin}; font-src 'self'${origin}; object-src 'none'; base-uri 'self'; frame-ancestors 'self'`,
-      );
-      res.type('html').send(examplePage(base));
-    });
     ctx.logger.debug('serving public/', { dir: publicDir, assetBaseUrl: base || undefined });
   },
 };

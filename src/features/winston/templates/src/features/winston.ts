@@ -2,12 +2,14 @@ import type { Request, RequestHandler } from 'express';
 import winston from 'winston';
 import { readEnum, type Config } from '../config.js';
 import type { Feature } from '../feature.js';
-import { serializeError, type LogFields, type Logger } from '../logger.js';
+import {
+  isSecretHeader,
+  REDACTED,
+  serializeError,
+  type LogFields,
+  type Logger,
+} from '../logger.js';
 import { currentRequestId } from '../request-context.js';
-
-/** Header values that must never reach a log line, wherever they appear in the fields. */
-const SECRET_KEYS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
-const REDACTED = '[redacted]';
 
 function scrub(value: unknown, depth: number): unknown {
   if (value instanceof Error) return serializeError(value);
@@ -16,19 +18,20 @@ function scrub(value: unknown, depth: number): unknown {
   }
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value)) {
-    out[key] = SECRET_KEYS.has(key.toLowerCase()) ? REDACTED : scrub(inner, depth + 1);
+    out[key] = isSecretHeader(key) ? REDACTED : scrub(inner, depth + 1);
   }
   return out;
 }
 
 /**
  * Adds the current request's id (from AsyncLocalStorage) to every line, turns Error values into
- * { type, message, stack } and replaces Authorization and Cookie values.
+ * { type, message, stack } and replaces the values of secret headers (SECRET_HEADERS in
+ * src/logger.ts: Authorization, Cookie, X-Api-Key…) wherever they appear in the fields.
  */
 const requestContext = winston.format((info) => {
   for (const key of Object.keys(info)) {
     const value = info[key];
-    if (SECRET_KEYS.has(key.toLowerCase())) info[key] = REDACTED;
+    if (isSecretHeader(key)) info[key] = REDACTED;
     else if (value !== null && typeof value === 'object') info[key] = scrub(value, 1);
   }
   const requestId = currentRequestId();
@@ -43,12 +46,20 @@ function readableLine(info: winston.Logform.TransformableInfo): string {
   return `${String(timestamp)} ${level} ${String(message)}${rest}${trace}`;
 }
 
-/** JSON with timestamps and error stacks in production; one readable line per entry in development. */
-export function createWinstonLogger(config: Config, env = process.env): winston.Logger {
+export interface WinstonSettings {
+  format: 'json' | 'pretty';
+}
+
+/** LOG_FORMAT: json or pretty; unset, pretty in development and JSON everywhere else. */
+export function winstonSettings(env: NodeJS.ProcessEnv, config: Config): WinstonSettings {
   const fallback = config.nodeEnv === 'development' ? 'pretty' : 'json';
-  const style = readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], fallback);
+  return { format: readEnum(env, 'LOG_FORMAT', ['json', 'pretty'], fallback) };
+}
+
+/** JSON with timestamps and error stacks in production; one readable line per entry in development. */
+export function createWinstonLogger(config: Config, settings: WinstonSettings): winston.Logger {
   const format =
-    style === 'json'
+    settings.format === 'json'
       ? winston.format.combine(
           winston.format.errors({ stack: true }),
           requestContext(),
@@ -97,7 +108,7 @@ function routeOf(req: Request): string | undefined {
 /**
  * One structured object per finished request, at the `http` level: method, route, status,
  * duration and request id. Nothing is formatted into a string and parsed again (as morgan piped
- * into winston would), and no header is logged.
+ * into winston would); no header and no query string (which may carry ?token=…) is logged.
  */
 export function requestLogger(logger: Logger): RequestHandler {
   return (req, res, next) => {
@@ -123,10 +134,11 @@ export function requestLogger(logger: Logger): RequestHandler {
   };
 }
 
-const feature: Feature = {
+const feature: Feature<WinstonSettings> = {
   name: 'winston',
-  createLogger(config) {
-    return asAppLogger(createWinstonLogger(config));
+  readSettings: winstonSettings,
+  createLogger(config, settings) {
+    return asAppLogger(createWinstonLogger(config, settings));
   },
   setup(app, ctx) {
     app.use(requestLogger(ctx.logger));
