@@ -7,6 +7,7 @@ import { expect } from 'vitest';
 import { allFeatures } from '../../src/features/index.js';
 import { versions, type PackageName } from '../../src/versions.js';
 import { startApp } from './processes.js';
+import { undeclaredUses } from './suite-imports.js';
 
 /**
  * One real install of the union of every feature's dependencies, shared by tests that check many
@@ -89,12 +90,14 @@ async function run(dir: string, script: string): Promise<void> {
 }
 
 /**
- * The test-build against the shared install: build,
+ * The test-build against the shared install: the package.json declares what the project uses
+ * (the shared install holds every feature's packages, so a build cannot tell), then build,
  * typecheck (the tests too), lint, test, then boot the built server and check it serves and
  * stops cleanly. Every project is built: no project is skipped as "the same code" as another.
  */
 export async function testBuildShared(dir: string): Promise<void> {
   const nodeModules = await sharedNodeModules();
+  expect(undeclaredUses(dir, nodeModules), 'used but not declared in package.json').toEqual([]);
   if (!existsSync(join(dir, 'node_modules')))
     symlinkSync(nodeModules, join(dir, 'node_modules'), 'dir');
   await run(dir, 'build');
