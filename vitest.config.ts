@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 300_000,
     maxWorkers: 2,
+    // The usual report, then each file's time (test/helpers/timing-reporter.ts).
+    reporters: ['default', './test/helpers/timing-reporter.ts'],
   },
 });

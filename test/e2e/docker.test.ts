@@ -1,7 +1,8 @@
 import type { Copy } from 'dockerfile-ast';
 import { execa } from 'execa';
-import { chmod, copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { chmod, copyFile, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { getFeature } from '../../src/features/index.js';
@@ -505,7 +506,51 @@ describe('docker feature: files for every combination', () => {
     }
   });
 
-  it('.dockerignore follows Docker rules: root-relative, ** globs, ! exceptions, last wins', () => {
+  it('the generated .dockerignore sends the sources and manifests, and nothing else, on a real tree', async () => {
+    // A used project: generated files plus what installs, builds, tests, git and a developer add.
+    const dir = join(parent, 'used-tree');
+    await cp(dirs.newrelic!, dir, { recursive: true });
+    const extra = [
+      'node_modules/express/index.js',
+      'node_modules/.bin/tsc',
+      'dist/main.js',
+      'coverage/lcov.info',
+      '.git/HEAD',
+      '.env',
+      '.env.production',
+      '.env.local',
+      'npm-debug.log',
+      'package-lock.json',
+    ];
+    for (const path of extra) {
+      await mkdir(dirname(join(dir, path)), { recursive: true });
+      await writeFile(join(dir, path), 'x\n');
+    }
+    const tree = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(dir, join(e.parentPath, e.name)));
+    // What the image needs, written out here (not read from the file under test): the sources,
+    // static assets, package manifests, TypeScript configs and the New Relic config.
+    const needed = (path: string): boolean =>
+      /^(src|public)\//.test(path) ||
+      ['package.json', 'package-lock.json', 'newrelic.cjs'].includes(path) ||
+      /^tsconfig(\.build)?\.json$/.test(path);
+    // Everything else goes (small config files), but never these: secrets, dependencies,
+    // builds, logs, deployment files and tests.
+    const forbidden = (path: string): boolean =>
+      /^(node_modules|dist|coverage|\.git|\.github|k8s|test)\//.test(path) ||
+      /^\.env(\.|$)/.test(path) ||
+      /\.log$/.test(path) ||
+      ['Dockerfile', '.dockerignore', 'docker-compose.yml', 'README.md'].includes(path);
+    const context = await copyBuildContext(dir, join(parent, 'context-real-tree'));
+    // Exactly the tree minus the forbidden files: nothing forbidden goes, nothing needed stays.
+    expect(context).toEqual(tree.filter((p) => !forbidden(p)).sort());
+    const missing = tree.filter(needed).filter((p) => !context.includes(p));
+    expect(missing).toEqual([]);
+    expect(context).toEqual(expect.arrayContaining(['src/main.ts', 'public/index.html']));
+  });
+
+  it('the .dockerignore matcher follows Docker rules: root-relative, ** globs, ! exceptions, last wins', () => {
     const m = parseDockerIgnore(
       '# comment\nnode_modules\n**/*.log\n/dist\n.env.*\n!.env.example\nk8s/*.yaml\n',
     );

@@ -2,7 +2,9 @@ import { execa } from 'execa';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { getFresh } from '../helpers/load.js';
 import { freePort, waitForHttp } from '../helpers/ports.js';
 import { generateVerified } from '../helpers/project.js';
@@ -94,6 +96,54 @@ describe('pm2 feature (with metrics)', () => {
     );
     expect(runtime.exitCode).toBe(1);
     expect(String(runtime.stderr).trim()).toMatch(line);
+  });
+
+  it('ecosystem.config.cjs gives pm2 the expected values (written out here, not from the generator)', async () => {
+    // And with New Relic, whose preloads pm2 must pass as node_args (no install needed to read it).
+    const parent = tempDir();
+    const result = await runCli(
+      ['pm2-newrelic', '--features', 'pm2,newrelic', '--yes', '--no-install', '--no-git'],
+      { cwd: parent },
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    const require = createRequire(import.meta.url);
+    const load = (
+      project: string,
+      env: Record<string, string | undefined>,
+    ): Record<string, unknown> => {
+      const file = join(project, 'ecosystem.config.cjs');
+      for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+      try {
+        Reflect.deleteProperty(require.cache, file);
+        return (require(file) as { apps: Record<string, unknown>[] }).apps[0]!;
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    };
+    const unset = {
+      WEB_CONCURRENCY: undefined,
+      SHUTDOWN_TIMEOUT_MS: undefined,
+      MAX_MEMORY_RESTART: undefined,
+    };
+    expect(load(dir, unset)).toMatchObject({
+      name: 'managed',
+      script: 'dist/main.js',
+      exec_mode: 'cluster',
+      instances: 'max',
+      wait_ready: true,
+      kill_timeout: 15_000,
+      max_memory_restart: '512M',
+      env: { NODE_ENV: 'production' },
+    });
+    expect(load(dir, unset)).not.toHaveProperty('node_args');
+    expect(
+      load(dir, { WEB_CONCURRENCY: '3', SHUTDOWN_TIMEOUT_MS: '30000', MAX_MEMORY_RESTART: '1G' }),
+    ).toMatchObject({ instances: 3, kill_timeout: 35_000, max_memory_restart: '1G' });
+    expect(load(join(parent, 'pm2-newrelic'), unset)).toMatchObject({
+      name: 'pm2-newrelic',
+      script: 'dist/main.js',
+      node_args: ['--import', 'newrelic/esm-loader.mjs', '-r', 'newrelic'],
+    });
   });
 
   it('serves under pm2 in cluster mode; each instance reports its own metrics', async () => {

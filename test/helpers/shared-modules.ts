@@ -1,20 +1,13 @@
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { allFeatures } from '../../src/features/index.js';
 import { versions, type PackageName } from '../../src/versions.js';
 import { startApp } from './processes.js';
+import { undeclaredUses } from './suite-imports.js';
 
 /**
  * One real install of the union of every feature's dependencies, shared by tests that check many
@@ -85,29 +78,6 @@ export async function sharedNodeModules(): Promise<string> {
   return join(dir, 'node_modules');
 }
 
-/** A hash of everything that decides whether a project builds and passes its tests. */
-export function codeHash(dir: string): string {
-  const hash = createHash('sha256');
-  const walk = (d: string): void => {
-    if (!existsSync(d)) return;
-    for (const entry of readdirSync(d, { withFileTypes: true }).sort((a, b) =>
-      a.name.localeCompare(b.name),
-    )) {
-      const path = join(d, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else hash.update(relative(dir, path)).update(readFileSync(path));
-    }
-  };
-  walk(join(dir, 'src'));
-  walk(join(dir, 'test'));
-  const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
-  hash.update(JSON.stringify([pkg.scripts, pkg.dependencies, pkg.devDependencies]));
-  return hash.digest('hex');
-}
-
 async function run(dir: string, script: string): Promise<void> {
   const result = await execa('npm', ['run', script], {
     cwd: dir,
@@ -120,27 +90,22 @@ async function run(dir: string, script: string): Promise<void> {
 }
 
 /**
- * The test-build against the shared install: build, lint, test, then boot the built server and
- * check it serves and stops cleanly. `seen` maps code hashes already proven to the project that
- * proved them: a project with byte-identical code is reported, not rebuilt.
+ * The test-build against the shared install: the package.json declares what the project uses
+ * (the shared install holds every feature's packages, so a build cannot tell), then build,
+ * typecheck (the tests too), lint, test, then boot the built server and check it serves and
+ * stops cleanly. Every project is built: no project is skipped as "the same code" as another.
  */
-export async function testBuildShared(
-  dir: string,
-  seen: Map<string, string>,
-  label: string,
-): Promise<string | undefined> {
-  const hash = codeHash(dir);
-  const same = seen.get(hash);
-  if (same) return same;
+export async function testBuildShared(dir: string): Promise<void> {
+  const nodeModules = await sharedNodeModules();
+  expect(undeclaredUses(dir, nodeModules), 'used but not declared in package.json').toEqual([]);
   if (!existsSync(join(dir, 'node_modules')))
-    symlinkSync(await sharedNodeModules(), join(dir, 'node_modules'), 'dir');
+    symlinkSync(nodeModules, join(dir, 'node_modules'), 'dir');
   await run(dir, 'build');
+  await run(dir, 'typecheck');
   await run(dir, 'lint');
   await run(dir, 'test');
   const app = await startApp(dir, { WEB_CONCURRENCY: '2' });
   expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
   expect((await fetch(`${app.url}/api/hello`)).status).toBe(200);
   expect(await app.stop('SIGTERM')).toBe(0);
-  seen.set(hash, label);
-  return undefined;
 }
