@@ -5,7 +5,7 @@ export const redis: Feature = {
   id: 'redis',
   title: 'Redis cache',
   description:
-    'node-redis client, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
+    'node-redis client behind a circuit breaker, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
   dependencies: ['redis', 'lru-cache'],
   env: (project) => [
     {
@@ -23,7 +23,7 @@ export const redis: Feature = {
       name: 'REDIS_COMMAND_TIMEOUT_MS',
       example: '250',
       comment:
-        'A cache command slower than this counts as a miss: a slow Redis never slows requests much.',
+        'A Redis command slower than this counts as failed (a cache miss); after 3 failures in a row Redis is skipped at once and probed in the background until it answers.',
     },
     {
       name: 'CACHE_TTL_SECONDS',
