@@ -178,6 +178,25 @@ describe('rate-limit with cluster, no Redis (the primary counts)', () => {
     expect(readme).toContain('**The same limit with any number of workers.**');
   });
 
+  it('an out-of-range RATE_LIMIT_MAX stops the cluster at start: one line, exit 1, no worker', async () => {
+    const result = await execa(process.execPath, ['dist/main.js'], {
+      cwd: dir,
+      env: {
+        NODE_ENV: 'production',
+        PORT: String(await freePort()),
+        WEB_CONCURRENCY: '2',
+        RATE_LIMIT_MAX: '0',
+      },
+      reject: false,
+      timeout: 30_000,
+    });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'Invalid configuration: RATE_LIMIT_MAX must be a whole number from 1 to 1000000, got "0"',
+    ]);
+    expect(result.stdout).not.toContain('worker started');
+  });
+
   // Six keep-alive connections, one request each, then a seventh request on each: under the
   // cluster's round-robin the connections land on different workers (shown with `ss`), and the
   // budget of 6 is still one budget: exactly six 200s, then 429 on every connection.
