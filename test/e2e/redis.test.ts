@@ -200,9 +200,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
       expect(hit.body).toEqual(miss.body);
       expect((await get(`${a.url}/api/slow?n=11`)).status).toBe(400);
       const keys = await redisKeys(redis.port);
-      expect(keys.filter((k) => k.startsWith('cache-app:http:'))).toEqual([
-        'cache-app:http:slow:1',
-      ]);
+      expect(keys.filter((k) => k.startsWith('cache-app:fn:'))).toEqual(['cache-app:fn:slow:1']);
 
       const burst = await Promise.all(
         Array.from({ length: 50 }, () => get(`${a.url}/api/slow?n=2`)),
@@ -261,7 +259,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
       await redisReady(app);
       expect((await get(`${app.url}/api/slow?n=7`)).cache).toBe('MISS');
       expect((await get(`${app.url}/api/slow?n=7`)).cache).toBe('HIT');
-      expect(await redisKeys(redis.port)).toContain('cache-app:http:slow:7');
+      expect(await redisKeys(redis.port)).toContain('cache-app:fn:slow:7');
       expect(await app.stop()).toBe(0);
     } finally {
       await redis.stop();
@@ -327,7 +325,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
       expect(app.output()).toContain('circuit closed');
       expect((await get(`${app.url}/api/slow?n=8`)).cache).toBe('MISS');
       expect((await get(`${app.url}/api/slow?n=8`)).cache).toBe('HIT');
-      expect(await redisKeys(redis.port)).toContain('cache-app:http:slow:8');
+      expect(await redisKeys(redis.port)).toContain('cache-app:fn:slow:8');
       expect(await app.stop()).toBe(0);
     } finally {
       if (stopped) process.kill(redis.pid, 'SIGCONT');
