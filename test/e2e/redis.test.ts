@@ -144,7 +144,9 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
     expect(pkg.dependencies.redis).toMatch(/^\^6\./);
     expect(pkg.dependencies['lru-cache']).toBeDefined();
     const env = await readFile(join(dir, '.env.example'), 'utf8');
-    for (const name of ['REDIS_URL', 'REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT_MS'])
+    // REDIS_URL is commented out: the first run needs no Redis.
+    expect(env).toContain('\n# REDIS_URL=redis://localhost:6379\n');
+    for (const name of ['REDIS_KEY_PREFIX', 'REDIS_COMMAND_TIMEOUT_MS'])
       expect(env).toContain(`\n${name}=`);
     const readme = await readFile(join(dir, 'README.md'), 'utf8');
     expect(readme).toContain('<!-- section:redis -->\n## Redis cache');

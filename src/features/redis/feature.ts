@@ -12,7 +12,8 @@ export const redis: Feature = {
       name: 'REDIS_URL',
       example: 'redis://localhost:6379',
       comment:
-        'Redis for the cache (and the shared rate-limit budget). Unset: an in-process LRU stands in. Redis down: requests are served from the origin.',
+        'Redis for the cache (and the shared rate-limit budget); docker-compose sets redis://redis:6379. Unset: an in-process LRU stands in. Redis down or hung: requests are served from the origin.',
+      commented: true,
     },
     {
       name: 'REDIS_KEY_PREFIX',
