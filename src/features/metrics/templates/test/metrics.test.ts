@@ -5,7 +5,7 @@ import { createApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import metrics, { httpRequestDuration } from '../src/features/metrics.js';
 import { reuseFor } from '../src/features/metrics/aggregate.js';
-import { testContext } from './helpers.js';
+import { probe, testContext } from './helpers.js';
 
 /** Requests counted so far for one route and status. */
 async function counted(route: string, status: string): Promise<number> {
@@ -32,7 +32,7 @@ function freePort(): Promise<number> {
 
 /** The metrics feature alone, with settings from `env` only (never the machine's). */
 async function appWith(env: Record<string, string> = {}) {
-  return createApp(testContext(env, [metrics]), [metrics]);
+  return createApp(testContext(env, [metrics]), [metrics, probe]);
 }
 
 const TOKEN = 'a-scrape-token-of-32-characters!';
@@ -45,25 +45,25 @@ afterEach(async () => {
 describe('metrics', () => {
   it('serves default metrics and the request histogram', async () => {
     const app = await appWith();
-    await request(app).get('/api/hello').expect(200);
+    await request(app).get('/api/probe').expect(200);
     const res = await request(app).get('/metrics').expect(200);
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.text).toContain('process_cpu_user_seconds_total');
     expect(res.text).toMatch(
-      /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/hello",status_code="200"\}/,
+      /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/probe",status_code="200"\}/,
     );
   });
 
   it('labels by route pattern, never the raw URL, and skips health and metrics', async () => {
     const app = await appWith();
-    const hello = await counted('/api/hello', '200');
+    const hello = await counted('/api/probe', '200');
     const unmatched = await counted('(unmatched)', '404');
-    await request(app).get('/api/hello?name=a').expect(200);
-    await request(app).get('/api/hello?name=b').expect(200);
+    await request(app).get('/api/probe?name=a').expect(200);
+    await request(app).get('/api/probe?name=b').expect(200);
     await request(app).get('/no/such/page/123').expect(404);
     await request(app).get('/healthz').expect(200);
     await request(app).get('/metrics').expect(200);
-    expect(await counted('/api/hello', '200')).toBe(hello + 2);
+    expect(await counted('/api/probe', '200')).toBe(hello + 2);
     expect(await counted('(unmatched)', '404')).toBe(unmatched + 1);
     const text = (await request(app).get('/metrics')).text;
     expect(text).not.toContain('/no/such/page');
