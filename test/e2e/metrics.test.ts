@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { getFresh, waitFor } from '../helpers/load.js';
+import { beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { Connection, workersOf } from '../helpers/connections.js';
+import { childPids, getFresh, waitFor } from '../helpers/load.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
@@ -14,24 +15,48 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 const HELLO_COUNT = 'method="GET",route="/api/hello",status_code="200"';
+const TOKEN = 'scrape-secret-of-at-least-16-chars';
 
-/** Starts the cluster with both workers listening, so requests spread over them. */
+/** Starts the cluster with both workers listening, so connections spread over them. */
 async function startCluster(dir: string, env: Record<string, string>): Promise<Running> {
   const app = await startApp(dir, { WEB_CONCURRENCY: '2', LOG_LEVEL: 'info', ...env });
+  onTestFailed(() => console.log(app.output()));
   const listening = (): number => app.output().split('"server listening"').length - 1;
   expect(await waitFor(() => listening() === 2, 20_000), app.output()).toBe(true);
   return app;
 }
 
-/** N requests, each on a new connection: the cluster's round-robin spreads them over workers. */
-async function sendRequests(url: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) expect(await getFresh(`${url}/api/hello?name=u${i}`)).toBe(200);
+/**
+ * `n` requests over four keep-alive connections (round-robin puts them on both workers), and
+ * how many each worker served, read from the kernel's socket table (`ss`): the aggregate is
+ * only shown to be an aggregate if more than one worker counted something.
+ */
+async function sendRequests(app: Running, n: number): Promise<Map<number, number>> {
+  const connections = Array.from({ length: 4 }, () => new Connection(app.url));
+  try {
+    for (let i = 0; i < n; i++) {
+      const res = await connections[i % 4]!.get(`/api/hello?name=u${i}`);
+      expect(res.status).toBe(200);
+    }
+    const owners = await workersOf(app.port, connections);
+    const workers = await childPids(app.pid);
+    const perWorker = new Map<number, number>();
+    owners.forEach((pid, i) => {
+      expect(workers).toContain(pid);
+      const served = Math.floor(n / 4) + (i < n % 4 ? 1 : 0);
+      perWorker.set(pid, (perWorker.get(pid) ?? 0) + served);
+    });
+    return perWorker;
+  } finally {
+    for (const c of connections) c.close();
+  }
 }
 
 /**
- * The metrics feature with the cluster, end to end: `--features cluster,metrics` (full verify), run
- * as production would, scraped over HTTP. Each worker counts only what it served, so a scrape
- * shows N after N requests only if the figures are really aggregated across the workers.
+ * The metrics feature with the cluster, end to end: `--features cluster,metrics` (full verify),
+ * run as production would, scraped over HTTP. Each worker counts only what it served, so a
+ * scrape shows N after N requests, of which each worker served a part, only if the figures are
+ * really aggregated across the workers.
  */
 describe('metrics feature (with cluster)', () => {
   let dir = '';
@@ -42,19 +67,28 @@ describe('metrics feature (with cluster)', () => {
     ({ dir } = await generateVerified(parent, 'metered', ['--features', 'cluster,metrics']));
   });
 
-  it('documents METRICS_PORT, METRICS_TOKEN and cluster aggregation', async () => {
+  it('documents METRICS_PORT, METRICS_TOKEN, the private default and cluster aggregation', async () => {
     const env = await readFile(join(dir, '.env.example'), 'utf8');
     expect(env).toMatch(/^METRICS_PORT=/m);
     expect(env).toMatch(/^METRICS_TOKEN=/m);
     const readme = await readFile(join(dir, 'README.md'), 'utf8');
     expect(readme).toContain('## Prometheus metrics');
+    expect(readme).toContain('**Private by default.**');
     expect(readme).toContain('**With the cluster**');
   });
 
-  it('METRICS_PORT: the primary serves the aggregate of every worker; workers serve none', async () => {
+  it('production without METRICS_TOKEN or METRICS_PORT: no /metrics at all', async () => {
+    const app = await startCluster(dir, {});
+    expect(await getFresh(`${app.url}/metrics`)).toBe(404);
+    expect(app.output()).toContain('/metrics is off in production');
+    expect(await app.stop()).toBe(0);
+  });
+
+  it('METRICS_PORT: the primary serves the aggregate of both workers; workers serve none', async () => {
     const metricsPort = await freePort();
     const app = await startCluster(dir, { METRICS_PORT: String(metricsPort) });
-    await sendRequests(app.url, N);
+    const perWorker = await sendRequests(app, N);
+    expect(perWorker.size).toBe(2);
     expect(await getFresh(`${app.url}/healthz`)).toBe(200);
     expect(await getFresh(`${app.url}/no/such/page`)).toBe(404);
 
@@ -79,20 +113,31 @@ describe('metrics feature (with cluster)', () => {
     expect(await app.stop()).toBe(0);
   });
 
-  it('METRICS_TOKEN: any worker answers a scrape on the app port with the aggregate', async () => {
-    const app = await startCluster(dir, { METRICS_TOKEN: 'scrape-secret' });
-    await sendRequests(app.url, N);
+  it('METRICS_TOKEN: each worker answers a scrape on the app port with the aggregate', async () => {
+    const app = await startCluster(dir, { METRICS_TOKEN: TOKEN });
+    const perWorker = await sendRequests(app, N);
+    expect(perWorker.size).toBe(2);
     expect(await getFresh(`${app.url}/metrics`)).toBe(401);
-    // Several scrapes on new connections: each lands on some worker, each sees all N.
-    for (let i = 0; i < 4; i++) {
-      const res = await fetch(`${app.url}/metrics`, {
-        headers: { Authorization: 'Bearer scrape-secret', Connection: 'close' },
-      });
-      expect(res.status).toBe(200);
-      const text = await res.text();
-      expect(sample(text, 'http_request_duration_seconds_count', HELLO_COUNT)).toBe(N);
-      // Scrapes are not counted as requests.
-      expect(text).not.toContain('route="/metrics"');
+    // Two connections, one on each worker: both answer with the whole instance's N.
+    const scrapers = [new Connection(app.url), new Connection(app.url)];
+    try {
+      for (const scraper of scrapers) {
+        const res = await scraper.get('/metrics', { Authorization: `Bearer ${TOKEN}` });
+        expect(res.status).toBe(200);
+        expect(sample(res.body, 'http_request_duration_seconds_count', HELLO_COUNT)).toBe(N);
+        // Scrapes are not counted as requests.
+        expect(res.body).not.toContain('route="/metrics"');
+      }
+      expect(new Set(await workersOf(app.port, scrapers)).size).toBe(2);
+      // A burst of scrapes is answered (from the shared aggregate), none fails.
+      const burst = await Promise.all(
+        Array.from({ length: 50 }, () =>
+          fetch(`${app.url}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } }),
+        ),
+      );
+      expect(burst.map((r) => r.status)).toEqual(Array.from({ length: 50 }, () => 200));
+    } finally {
+      for (const scraper of scrapers) scraper.close();
     }
     expect(await app.stop()).toBe(0);
   });

@@ -28,7 +28,14 @@ const expected: Record<string, Expected> = {
     env: ['WEB_CONCURRENCY', 'MAX_MEMORY_RESTART'],
   },
   redis: {
-    files: ['src/features/redis.ts', 'test/redis.test.ts'],
+    files: [
+      'src/features/redis.ts',
+      'src/features/redis/cache.ts',
+      'src/features/redis/client.ts',
+      'src/features/redis/response-cache.ts',
+      'test/fake-redis.ts',
+      'test/redis.test.ts',
+    ],
     dependencies: ['lru-cache', 'redis'],
     env: [
       'REDIS_URL',
@@ -39,7 +46,11 @@ const expected: Record<string, Expected> = {
     ],
   },
   'rate-limit': {
-    files: ['src/features/rate-limit.ts', 'test/rate-limit.test.ts'],
+    files: [
+      'src/features/rate-limit.ts',
+      'src/features/rate-limit/primary-store.ts',
+      'test/rate-limit.test.ts',
+    ],
     dependencies: ['express-rate-limit'],
     env: ['RATE_LIMIT_WINDOW_MS', 'RATE_LIMIT_MAX'],
   },
@@ -63,7 +74,12 @@ const expected: Record<string, Expected> = {
     ],
   },
   metrics: {
-    files: ['src/features/metrics.ts', 'test/metrics.test.ts'],
+    files: [
+      'src/features/metrics.ts',
+      'src/features/metrics/aggregate.ts',
+      'src/features/metrics/serve.ts',
+      'test/metrics.test.ts',
+    ],
     dependencies: ['prom-client'],
     env: ['METRICS_PORT', 'METRICS_TOKEN'],
   },
@@ -162,11 +178,17 @@ describe('every feature, rendered in memory', () => {
   });
 
   it('rate-limit shares its budget through Redis only when redis is on', async () => {
-    const alone = packageJson(await renderProject({ ...input, features: ['rate-limit'] }));
-    const both = packageJson(
-      await renderProject({ ...input, features: resolveFeatures(['redis', 'rate-limit']) }),
-    );
+    const aloneTree = await renderProject({ ...input, features: ['rate-limit'] });
+    const bothTree = await renderProject({
+      ...input,
+      features: resolveFeatures(['redis', 'rate-limit']),
+    });
+    const alone = packageJson(aloneTree);
+    const both = packageJson(bothTree);
     expect(alone.dependencies).not.toHaveProperty('rate-limit-redis');
     expect(both.dependencies).toHaveProperty('rate-limit-redis');
+    // The Redis-backed store module exists only with redis (it imports the redis client).
+    expect(aloneTree.has('src/features/rate-limit/redis-store.ts')).toBe(false);
+    expect(bothTree.get('src/features/rate-limit/redis-store.ts')).toContain('RedisBackedStore');
   });
 });

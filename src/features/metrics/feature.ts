@@ -12,13 +12,13 @@ export const metrics: Feature = {
       name: 'METRICS_PORT',
       example: '',
       comment:
-        'Serve /metrics on this separate port (keep it private) instead of the app port. With cluster, the primary serves the aggregate here.',
+        'Serve /metrics on this separate port (never published, never behind the public proxy) instead of the app port. With cluster, the primary serves the aggregate here.',
     },
     {
       name: 'METRICS_TOKEN',
       example: '',
       comment:
-        'When set, /metrics requires "Authorization: Bearer <token>". Set it (or METRICS_PORT) in production.',
+        'At least 16 characters: /metrics on the app port then requires "Authorization: Bearer <token>". In production /metrics is off unless this or METRICS_PORT is set.',
     },
   ],
 };

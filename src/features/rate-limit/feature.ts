@@ -18,8 +18,8 @@ export const rateLimit: Feature = {
       name: 'RATE_LIMIT_MAX',
       example: '100',
       comment: project.has('redis')
-        ? 'Requests one client (by IP) may make per window, shared by every instance through Redis.'
-        : 'Requests one client (by IP) may make per window, counted in each process.',
+        ? 'Requests one client (by IP) may make per window, shared by every instance through Redis (per instance while Redis is unavailable).'
+        : 'Requests one client (by IP) may make per window, per instance (the cluster primary counts for all its workers).',
     },
   ],
   appModule: true,

@@ -5,14 +5,15 @@ export const redis: Feature = {
   id: 'redis',
   title: 'Redis cache',
   description:
-    'node-redis client, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
+    'node-redis client behind a circuit breaker, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
   dependencies: ['redis', 'lru-cache'],
   env: (project) => [
     {
       name: 'REDIS_URL',
       example: 'redis://localhost:6379',
       comment:
-        'Redis for the cache (and the shared rate-limit budget). Unset: an in-process LRU stands in. Redis down: requests are served from the origin.',
+        'Redis for the cache (and the shared rate-limit budget); docker-compose sets redis://redis:6379. Unset: an in-process LRU stands in. Redis down or hung: requests are served from the origin.',
+      commented: true,
     },
     {
       name: 'REDIS_KEY_PREFIX',
@@ -23,7 +24,7 @@ export const redis: Feature = {
       name: 'REDIS_COMMAND_TIMEOUT_MS',
       example: '250',
       comment:
-        'A cache command slower than this counts as a miss: a slow Redis never slows requests much.',
+        'A Redis command slower than this counts as failed (a cache miss); after 3 failures in a row Redis is skipped at once and probed in the background until it answers.',
     },
     {
       name: 'CACHE_TTL_SECONDS',

@@ -2,8 +2,10 @@ import { createServer } from 'node:net';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
-import metrics, { httpRequestDuration, metricsSettings } from '../src/features/metrics.js';
-import { testContext } from './helpers.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import metrics, { httpRequestDuration } from '../src/features/metrics.js';
+import { reuseFor } from '../src/features/metrics/aggregate.js';
+import { probe, testContext } from './helpers.js';
 
 /** Requests counted so far for one route and status. */
 async function counted(route: string, status: string): Promise<number> {
@@ -28,33 +30,40 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The metrics feature alone, with settings from `env` only (never the machine's). */
+async function appWith(env: Record<string, string> = {}) {
+  return createApp(testContext(env, [metrics]), [metrics, probe]);
+}
+
+const TOKEN = 'a-scrape-token-of-32-characters!';
+
 afterEach(async () => {
-  vi.unstubAllEnvs();
+  vi.useRealTimers();
   await metrics.shutdown?.();
 });
 
 describe('metrics', () => {
   it('serves default metrics and the request histogram', async () => {
-    const app = await createApp(testContext(), [metrics]);
-    await request(app).get('/api/hello').expect(200);
+    const app = await appWith();
+    await request(app).get('/api/probe').expect(200);
     const res = await request(app).get('/metrics').expect(200);
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.text).toContain('process_cpu_user_seconds_total');
     expect(res.text).toMatch(
-      /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/hello",status_code="200"\}/,
+      /http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/probe",status_code="200"\}/,
     );
   });
 
   it('labels by route pattern, never the raw URL, and skips health and metrics', async () => {
-    const app = await createApp(testContext(), [metrics]);
-    const hello = await counted('/api/hello', '200');
+    const app = await appWith();
+    const hello = await counted('/api/probe', '200');
     const unmatched = await counted('(unmatched)', '404');
-    await request(app).get('/api/hello?name=a').expect(200);
-    await request(app).get('/api/hello?name=b').expect(200);
+    await request(app).get('/api/probe?name=a').expect(200);
+    await request(app).get('/api/probe?name=b').expect(200);
     await request(app).get('/no/such/page/123').expect(404);
     await request(app).get('/healthz').expect(200);
     await request(app).get('/metrics').expect(200);
-    expect(await counted('/api/hello', '200')).toBe(hello + 2);
+    expect(await counted('/api/probe', '200')).toBe(hello + 2);
     expect(await counted('(unmatched)', '404')).toBe(unmatched + 1);
     const text = (await request(app).get('/metrics')).text;
     expect(text).not.toContain('/no/such/page');
@@ -62,18 +71,26 @@ describe('metrics', () => {
     expect(text).not.toContain('route="/metrics"');
   });
 
+  it('is private by default in production: no /metrics without a token or a port', async () => {
+    const app = await appWith({ NODE_ENV: 'production' });
+    await request(app).get('/metrics').expect(404);
+  });
+
   it('requires the bearer token when METRICS_TOKEN is set', async () => {
-    vi.stubEnv('METRICS_TOKEN', 'secret-token');
-    const app = await createApp(testContext(), [metrics]);
+    const app = await appWith({ NODE_ENV: 'production', METRICS_TOKEN: TOKEN });
     await request(app).get('/metrics').expect(401);
     await request(app).get('/metrics').set('Authorization', 'Bearer wrong').expect(401);
-    await request(app).get('/metrics').set('Authorization', 'Bearer secret-token').expect(200);
+    await request(app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`).expect(200);
+  });
+
+  it('refuses a short METRICS_TOKEN at start', () => {
+    const config = loadConfig({ NODE_ENV: 'production' });
+    expect(() => metrics.readSettings?.({ METRICS_TOKEN: 'short' }, config)).toThrow(ConfigError);
   });
 
   it('moves /metrics to METRICS_PORT', async () => {
     const port = await freePort();
-    vi.stubEnv('METRICS_PORT', String(port));
-    const app = await createApp(testContext({ HOST: '127.0.0.1' }), [metrics]);
+    const app = await appWith({ HOST: '127.0.0.1', METRICS_PORT: String(port) });
     await request(app).get('/metrics').expect(404);
     const res = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(res.status).toBe(200);
@@ -82,10 +99,34 @@ describe('metrics', () => {
   });
 
   it('gives each PM2 instance its own metrics port', () => {
-    expect(metricsSettings({ METRICS_PORT: '9400', pm_id: '3', NODE_APP_INSTANCE: '2' }).port).toBe(
-      9402,
-    );
-    expect(metricsSettings({ METRICS_PORT: '9400' }).port).toBe(9400);
-    expect(metricsSettings({}).port).toBeUndefined();
+    const config = loadConfig({ NODE_ENV: 'test' });
+    const read = (env: Record<string, string>) => metrics.readSettings?.(env, config);
+    expect(read({ METRICS_PORT: '9400', pm_id: '3', NODE_APP_INSTANCE: '2' })?.port).toBe(9402);
+    expect(read({ METRICS_PORT: '9400' })?.port).toBe(9400);
+    expect(read({})?.port).toBeUndefined();
+  });
+
+  it('aggregates at most once a second however many scrapes arrive', async () => {
+    vi.useFakeTimers();
+    let reads = 0;
+    const read = reuseFor(async () => `body ${++reads}`);
+    const burst = await Promise.all(Array.from({ length: 20 }, () => read()));
+    expect(new Set(burst)).toEqual(new Set(['body 1']));
+    vi.advanceTimersByTime(999);
+    expect(await read()).toBe('body 1');
+    vi.advanceTimersByTime(1);
+    expect(await read()).toBe('body 2');
+    expect(reads).toBe(2);
+  });
+
+  it('does not keep a failed aggregation', async () => {
+    let reads = 0;
+    const read = reuseFor(async () => {
+      reads += 1;
+      if (reads === 1) throw new Error('a worker did not answer');
+      return 'body';
+    });
+    await expect(read()).rejects.toThrow('a worker did not answer');
+    expect(await read()).toBe('body');
   });
 });

@@ -1,16 +1,14 @@
 import { createServer } from 'node:net';
+import type { Express } from 'express';
 import request from 'supertest';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
-import type { Feature } from '../src/feature.js';
-import redis, {
-  cacheResponse,
-  cached,
-  cachedWithStatus,
-  clearMemoryCache,
-  jitteredTtl,
-  normalizedUrlKey,
-} from '../src/features/redis.js';
+import { ConfigError, loadConfig } from '../src/config.js';
+import type { AppContext, Feature } from '../src/feature.js';
+import redis from '../src/features/redis.js';
+import { Cache, cached, jitteredTtl, memoryStore } from '../src/features/redis/cache.js';
+import { cacheResponse, normalizedUrlKey } from '../src/features/redis/response-cache.js';
+import { startFakeRedis, type FakeRedis } from './fake-redis.js';
 import { testContext } from './helpers.js';
 
 /** A loopback port nothing listens on: connecting to it is refused at once. */
@@ -25,32 +23,68 @@ async function closedPort(): Promise<number> {
   });
 }
 
-const savedUrl = process.env.REDIS_URL;
+/** The context for these tests: only the given variables, never the machine's REDIS_URL. */
+function context(env: Record<string, string> = {}): AppContext {
+  return testContext(env, [redis]);
+}
 
-beforeEach(async () => {
-  // These tests need no Redis: without REDIS_URL the in-process LRU is the cache.
-  await redis.shutdown?.();
-  delete process.env.REDIS_URL;
-  clearMemoryCache();
-});
+/**
+ * A route cached as the README shows: `GET /cached?n=…`, keyed on `n` only (so other query
+ * values share the key), counting how often the handler ran.
+ */
+function cachedRoute(): Feature & { runs: number } {
+  const route = {
+    name: 'cached-route',
+    runs: 0,
+    setup(app: Express, ctx: AppContext) {
+      const byN = cacheResponse(ctx.services.cache, { key: (req) => `n:${Number(req.query.n)}` });
+      app.get('/cached', byN, (req, res) => {
+        route.runs += 1;
+        res.json({ n: Number(req.query.n), run: route.runs });
+      });
+    },
+  };
+  return route;
+}
+
+const fakes: FakeRedis[] = [];
 
 afterEach(async () => {
   await redis.shutdown?.();
-  if (savedUrl === undefined) delete process.env.REDIS_URL;
-  else process.env.REDIS_URL = savedUrl;
+  for (const fake of fakes.splice(0)) {
+    fake.resume();
+    await fake.close();
+  }
+});
+
+describe('redis settings', () => {
+  const read = (env: Record<string, string>) =>
+    redis.readSettings?.(env, loadConfig({ NODE_ENV: 'test' }));
+
+  it('reads the defaults, and rejects a REDIS_URL that is not a redis URL', () => {
+    expect(read({})).toMatchObject({ url: undefined, commandTimeoutMs: 250 });
+    expect(read({ REDIS_URL: 'redis://cache:6379' })?.url).toBe('redis://cache:6379');
+    expect(() => read({ REDIS_URL: 'notaurl' })).toThrow(ConfigError);
+    expect(() => read({ REDIS_URL: 'http://cache:6379' })).toThrow(ConfigError);
+    expect(() => read({ REDIS_COMMAND_TIMEOUT_MS: '0' })).toThrow(ConfigError);
+  });
 });
 
 describe('redis cache (in-process LRU without REDIS_URL)', () => {
-  it('serves the example route from the cache after the first request', async () => {
-    const app = await createApp(testContext(), [redis]);
-    const first = await request(app).get('/api/slow?n=7').expect(200);
+  it('serves a cached route from the cache after the first request, keyed as told', async () => {
+    const ctx = context();
+    const route = cachedRoute();
+    const app = await createApp(ctx, [redis, route]);
+    expect(ctx.services.cache).toBeDefined();
+    const first = await request(app).get('/cached?n=7').expect(200);
     expect(first.headers['x-cache']).toBe('MISS');
-    const second = await request(app).get('/api/slow?n=7').expect(200);
+    const second = await request(app).get('/cached?n=7&other=1').expect(200);
     expect(second.headers['x-cache']).toBe('HIT');
     expect(second.body).toEqual(first.body);
     expect(second.headers['content-type']).toMatch(/application\/json/);
-    const other = await request(app).get('/api/slow?n=8').expect(200);
+    const other = await request(app).get('/cached?n=8').expect(200);
     expect(other.headers['x-cache']).toBe('MISS');
+    expect(route.runs).toBe(2);
   });
 
   it('keys responses by normalized URL', () => {
@@ -66,28 +100,34 @@ describe('redis cache (in-process LRU without REDIS_URL)', () => {
   });
 
   it('runs the loader once for a burst of misses on one key', async () => {
+    const cache = new Cache(memoryStore(100), 60);
     let calls = 0;
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
     const load = async (): Promise<{ answer: number }> => {
       calls += 1;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await gate;
       return { answer: 42 };
     };
-    const values = await Promise.all(Array.from({ length: 50 }, () => cached('burst', 60, load)));
+    const burst = Promise.all(Array.from({ length: 50 }, () => cached(cache, 'burst', 60, load)));
+    release();
+    const values = await burst;
     expect(calls).toBe(1);
     expect(values.every((v) => v.answer === 42)).toBe(true);
-    const again = await cachedWithStatus('burst', 60, load);
-    expect(again).toEqual({ value: { answer: 42 }, hit: true });
+    expect(await cache.wrap('burst', 60, load)).toEqual({ value: { answer: 42 }, hit: true });
     expect(calls).toBe(1);
   });
 
-  it('does not cache a failed load', async () => {
+  it('calls the loader directly without a cache, and never caches a failed load', async () => {
+    expect(await cached(undefined, 'k', 60, async () => 'direct')).toBe('direct');
+    const cache = new Cache(memoryStore(100), 60);
     let calls = 0;
     const failing = async (): Promise<string> => {
       calls += 1;
       throw new Error('origin down');
     };
-    await expect(cached('fails', 60, failing)).rejects.toThrow('origin down');
-    await expect(cached('fails', 60, failing)).rejects.toThrow('origin down');
+    await expect(cached(cache, 'fails', 60, failing)).rejects.toThrow('origin down');
+    await expect(cached(cache, 'fails', 60, failing)).rejects.toThrow('origin down');
     expect(calls).toBe(2);
   });
 
@@ -95,19 +135,19 @@ describe('redis cache (in-process LRU without REDIS_URL)', () => {
     let runs = 0;
     const routes: Feature = {
       name: 'routes',
-      setup(app) {
-        app.get('/counted', cacheResponse(60), async (_req, res) => {
+      setup(app, ctx) {
+        app.get('/counted', cacheResponse(ctx.services.cache), async (_req, res) => {
           runs += 1;
           await new Promise((resolve) => setTimeout(resolve, 50));
           res.json({ runs });
         });
-        app.get('/missing', cacheResponse(60), (_req, res) => {
+        app.get('/missing', cacheResponse(ctx.services.cache), (_req, res) => {
           runs += 1;
           res.status(404).json({ error: 'nope' });
         });
       },
     };
-    const app = await createApp(testContext(), [redis, routes]);
+    const app = await createApp(context(), [redis, routes]);
     const burst = await Promise.all(
       Array.from({ length: 20 }, () => request(app).get('/counted').expect(200)),
     );
@@ -121,24 +161,52 @@ describe('redis cache (in-process LRU without REDIS_URL)', () => {
   });
 
   it('reports the in-process cache as ready', async () => {
-    const app = await createApp(testContext(), [redis]);
+    const app = await createApp(context(), [redis]);
     const res = await request(app).get('/readyz').expect(200);
     expect(res.body.checks.redis).toBe('ok');
   });
 });
 
-describe('redis cache with Redis unreachable', () => {
-  it('serves from the origin without delay and reports the cache as degraded', async () => {
-    process.env.REDIS_URL = `redis://127.0.0.1:${await closedPort()}`;
-    const app = await createApp(testContext(), [redis]);
+describe('redis cache with Redis in trouble', () => {
+  it('serves from the origin at once while Redis is unreachable, and reports degraded', async () => {
+    // A command timeout far above this test's own timeout: waiting on Redis would fail the test.
+    const ctx = context({
+      REDIS_URL: `redis://127.0.0.1:${await closedPort()}`,
+      REDIS_COMMAND_TIMEOUT_MS: '60000',
+    });
+    const app = await createApp(ctx, [redis, cachedRoute()]);
     for (let i = 0; i < 2; i++) {
-      const started = Date.now();
-      const res = await request(app).get('/api/slow?n=down').expect(200);
+      const res = await request(app).get('/cached?n=2').expect(200);
       expect(res.headers['x-cache']).toBe('MISS');
-      // The handler sleeps 300 ms; the cache must not add its own waiting on top (bound is loose).
-      expect(Date.now() - started).toBeLessThan(2000);
     }
     const ready = await request(app).get('/readyz').expect(200);
     expect(ready.body).toEqual({ status: 'degraded', checks: { redis: 'degraded' } });
+  });
+
+  it('stops sending commands to a hung Redis (circuit open) and uses it again once it answers', async () => {
+    const fake = await startFakeRedis();
+    fakes.push(fake);
+    const ctx = context({ REDIS_URL: fake.url, REDIS_COMMAND_TIMEOUT_MS: '100' });
+    const app = await createApp(ctx, [redis, cachedRoute()]);
+    const connection = ctx.services.redis;
+    await vi.waitFor(() => expect(connection?.client.isReady).toBe(true));
+    expect((await request(app).get('/cached?n=1')).headers['x-cache']).toBe('MISS');
+
+    fake.hang();
+    // Each of these waits for one command timeout; the third failure opens the breaker.
+    for (let i = 0; i < 3; i++) await request(app).get('/cached?n=2').expect(200);
+    expect(connection?.breaker.state).toBe('open');
+    // Open: requests are served without a single command reaching Redis (the one waiting probe
+    // is the only command sent meanwhile).
+    const before = fake.received.length;
+    for (let i = 0; i < 5; i++) await request(app).get('/cached?n=3').expect(200);
+    expect(fake.received.slice(before).filter((c) => c !== 'PING')).toEqual([]);
+    expect((await request(app).get('/readyz')).body.checks.redis).toBe('degraded');
+
+    fake.resume();
+    await vi.waitFor(() => expect(connection?.breaker.state).toBe('closed'));
+    const gets = fake.received.filter((c) => c === 'GET').length;
+    await request(app).get('/cached?n=4').expect(200);
+    expect(fake.received.filter((c) => c === 'GET').length).toBe(gets + 1);
   });
 });
