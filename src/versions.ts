@@ -16,6 +16,10 @@ export const versions = {
   newrelic: '^14.5.1',
   'prom-client': '^15.1.3',
   pm2: '^7.0.4',
+  pg: '^8.23.1',
+  'drizzle-orm': '^0.45.4',
+  '@electric-sql/pglite': '^0.5.17',
+  zod: '^4.6.7',
   // development
   typescript: '~6.0.3',
   '@types/node': '^24.19.4',
@@ -32,6 +36,9 @@ export const versions = {
   'typescript-eslint': '^8.74.0',
   globals: '^17.14.0',
   prettier: '^3.10.1',
+  // 0.x: a minor may break (drizzle-kit follows drizzle-orm's releases).
+  'drizzle-kit': '^0.31.11',
+  '@types/pg': '^8.23.1',
 } as const;
 
 export type PackageName = keyof typeof versions;

@@ -7,6 +7,7 @@ import { base } from './base/feature.js';
 import { cluster } from './cluster/feature.js';
 import { pm2 } from './pm2/feature.js';
 import { redis } from './redis/feature.js';
+import { postgres } from './postgres/feature.js';
 import { rateLimit } from './rate-limit/feature.js';
 import { winston } from './winston/feature.js';
 import { pino } from './pino/feature.js';
@@ -23,6 +24,7 @@ export const allFeatures: readonly Feature[] = [
   cluster,
   pm2,
   redis,
+  postgres,
   rateLimit,
   winston,
   pino,
@@ -51,6 +53,7 @@ export const appModuleOrder: readonly string[] = [
   'metrics',
   'static',
   'rate-limit',
+  'postgres',
   'redis',
 ];
 

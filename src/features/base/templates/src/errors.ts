@@ -56,6 +56,9 @@ export function errorHandler(ctx: AppContext): ErrorRequestHandler {
         error: serializeError(error),
       });
     }
+    // Headers the error asks for (http-errors convention), such as Retry-After on a 503.
+    const headers = (error as { headers?: unknown } | null)?.headers;
+    if (headers && typeof headers === 'object') res.set(headers as Record<string, string>);
     const body: Record<string, unknown> = { error: publicMessage(error, status) };
     const debugging = ctx.config.nodeEnv === 'development' || ctx.config.nodeEnv === 'test';
     if (status >= 500 && debugging && error instanceof Error) body.stack = error.stack;

@@ -53,9 +53,9 @@ describe('the app', () => {
       },
     };
     for (const nodeEnv of ['production', '']) {
-      const app = await createApp(testContext({ NODE_ENV: nodeEnv, LOG_LEVEL: 'error' }), [
-        failing,
-      ]);
+      // Only this app's feature: an installed one may need production settings (DATABASE_URL).
+      const ctx = testContext({ NODE_ENV: nodeEnv, LOG_LEVEL: 'error' }, [failing]);
+      const app = await createApp(ctx, [failing]);
       // The error is logged (on stdout); the client sees nothing of it.
       const log = vi.spyOn(process.stdout, 'write').mockReturnValue(true);
       const hidden = await request(app).get('/boom').expect(500);
