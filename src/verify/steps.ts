@@ -205,6 +205,8 @@ async function boot(options: VerifyOptions): Promise<void> {
       PORT: String(port),
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
+      // postgres needs DATABASE_URL in production: boot on its embedded PGlite (others ignore it).
+      DATABASE_URL: 'pglite:memory',
       LOG_LEVEL: 'warn',
       WEB_CONCURRENCY: '2',
     }),

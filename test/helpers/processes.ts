@@ -58,6 +58,8 @@ export async function startApp(
     cwd: dir,
     env: {
       NODE_ENV: 'production',
+      // postgres needs DATABASE_URL in production: boot on its embedded PGlite (others ignore it).
+      DATABASE_URL: 'pglite:memory',
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',
