@@ -13,6 +13,8 @@ import { renderProject, type FileTree } from '../../src/render/render.js';
 interface Expected {
   files: string[];
   dependencies: string[];
+  /** Development packages the feature adds (none unless listed). */
+  devDependencies?: string[];
   env: string[];
 }
 
@@ -43,6 +45,34 @@ const expected: Record<string, Expected> = {
       'REDIS_COMMAND_TIMEOUT_MS',
       'CACHE_TTL_SECONDS',
       'CACHE_MAX_ENTRIES',
+    ],
+  },
+  postgres: {
+    files: [
+      'drizzle.config.ts',
+      'drizzle/0000_items.sql',
+      'drizzle/meta/0000_snapshot.json',
+      'drizzle/meta/_journal.json',
+      'src/db/schema.ts',
+      'src/features/postgres.ts',
+      'src/features/postgres/connect.ts',
+      'src/features/postgres/database.ts',
+      'src/features/postgres/migrate.ts',
+      'src/features/postgres/replicas.ts',
+      'src/features/postgres/server.ts',
+      'src/features/postgres/settings.ts',
+      'src/routes/items.ts',
+      'test/items.test.ts',
+      'test/postgres.test.ts',
+    ],
+    dependencies: ['@electric-sql/pglite', 'drizzle-orm', 'pg', 'zod'],
+    devDependencies: ['@types/pg', 'drizzle-kit'],
+    env: [
+      'DATABASE_URL',
+      'DATABASE_REPLICA_URLS',
+      'DATABASE_POOL_MAX',
+      'DATABASE_STATEMENT_TIMEOUT_MS',
+      'DATABASE_MAX_REPLICA_LAG_MS',
     ],
   },
   'rate-limit': {
@@ -171,7 +201,12 @@ describe('every feature, rendered in memory', () => {
     const newDeps = Object.keys(pkg.dependencies).filter((d) => !(d in before.dependencies));
     expect(newDeps.sort()).toEqual([...want.dependencies].sort());
     for (const dep of newDeps) expect(pkg.dependencies[dep], dep).toMatch(/^\^?\d+\.\d+\.\d+/);
-    expect(pkg.devDependencies).toEqual(before.devDependencies);
+    const newDevDeps = Object.keys(pkg.devDependencies).filter(
+      (d) => !(d in before.devDependencies),
+    );
+    expect(newDevDeps.sort()).toEqual([...(want.devDependencies ?? [])].sort());
+    for (const dep of Object.keys(before.devDependencies))
+      expect(pkg.devDependencies[dep], dep).toBe(before.devDependencies[dep]);
 
     const baseEnv = envVariables(base);
     expect(envVariables(tree).filter((name) => !baseEnv.includes(name))).toEqual(want.env);
