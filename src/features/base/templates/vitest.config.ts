@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'error' },
+    // Child processes a test starts in production mode (PM2's --check-config) get the embedded
+    // database too (the postgres feature requires DATABASE_URL in production; unused otherwise).
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'error', DATABASE_URL: 'pglite:memory' },
   },
 });

@@ -11,7 +11,9 @@ export function testContext(
   env: Record<string, string> = {},
   features: readonly Feature[] = installed,
 ): AppContext {
-  const vars = { NODE_ENV: 'test', LOG_LEVEL: 'error', ...env };
+  // DATABASE_URL: a test that asks for production still runs on the embedded database (the
+  // postgres feature requires the variable in production; without that feature it is unused).
+  const vars = { NODE_ENV: 'test', LOG_LEVEL: 'error', DATABASE_URL: 'pglite:memory', ...env };
   const config: Config = loadConfig(vars);
   return {
     config,

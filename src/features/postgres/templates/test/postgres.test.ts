@@ -6,12 +6,12 @@ import { loadConfig } from '../src/config.js';
 import type { Feature } from '../src/feature.js';
 import {
   Database,
+  DatabaseUnavailableError,
   PRIMARY_COOKIE,
   type Db,
   type Target,
 } from '../src/features/postgres/database.js';
 import type { Replica } from '../src/features/postgres/replicas.js';
-import { DatabaseUnavailableError } from '../src/features/postgres/server.js';
 import { readPostgresSettings } from '../src/features/postgres/settings.js';
 import { testContext } from './helpers.js';
 

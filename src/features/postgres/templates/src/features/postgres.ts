@@ -24,11 +24,11 @@ const postgres: Feature<PostgresSettings> = {
 
   readSettings: readPostgresSettings,
 
-  setup(_app, ctx, settings) {
+  async setup(_app, ctx, settings) {
     if (!settings.primaryUrl && settings.pglite === 'memory' && ctx.config.nodeEnv !== 'test') {
       ctx.logger.info('database: PGlite in memory, in this process (data lost at exit)');
     }
-    const connection = connect(settings, ctx.logger);
+    const connection = await connect(settings, ctx.logger);
     connections.add(connection);
     ctx.services.database = connection.database;
   },

@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { Database, type Db, type Target } from './database.js';
-import { Replica } from './replicas.js';
-import { DatabaseServer } from './server.js';
 import type { PostgresSettings } from './settings.js';
 
 /** The folder of SQL migrations made by `npm run db:generate` (drizzle.config.ts). */
@@ -45,8 +43,11 @@ function connectEmbedded(dataDir: string, logger: Logger): Connection {
   };
 }
 
-export function connect(settings: PostgresSettings, logger: Logger): Connection {
+export async function connect(settings: PostgresSettings, logger: Logger): Promise<Connection> {
   if (!settings.primaryUrl) return connectEmbedded(settings.pglite ?? 'memory', logger);
+  // Loaded here, not at the top: `--check-config` and PGlite runs never load pg.
+  const { DatabaseServer } = await import('./server.js');
+  const { Replica } = await import('./replicas.js');
   const options = {
     poolMax: settings.poolMax,
     statementTimeoutMs: settings.statementTimeoutMs,

@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { HttpError } from '../../errors.js';
 import type { CheckStatus } from '../../feature.js';
-import { DatabaseUnavailableError } from './server.js';
 import type { Replica } from './replicas.js';
 
 /** A Drizzle database: the same query API on node-postgres and on PGlite. */
@@ -12,6 +12,18 @@ export interface Target {
   run<T>(work: (db: Db) => Promise<T>): Promise<T>;
   /** Resolves when the server answers (through its breaker: at once when open). */
   ping(): Promise<void>;
+}
+
+/** Clients retry a refused write after this many seconds (Retry-After). */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** 503 with Retry-After: the errorHandler copies `headers` (the http-errors convention). */
+export class DatabaseUnavailableError extends HttpError {
+  readonly headers = { 'Retry-After': String(RETRY_AFTER_SECONDS) };
+  constructor(role: string, cause?: unknown) {
+    super(503, `database ${role} unavailable, retry later`);
+    this.cause = cause;
+  }
 }
 
 /** Set on a response after a write: the client reads from the primary until this time. */

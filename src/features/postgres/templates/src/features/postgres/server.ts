@@ -1,16 +1,13 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { CircuitBreaker } from '../../breaker.js';
-import { HttpError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { serializeError } from '../../logger.js';
-import type { Db, Target } from './database.js';
+import { DatabaseUnavailableError, type Db, type Target } from './database.js';
 
 /** Consecutive connection failures or timeouts that open a server's breaker. */
 const FAILURES_TO_OPEN = 3;
 const PROBE_INTERVAL_MS = 500;
-/** Clients retry a refused write after this many seconds (Retry-After). */
-export const RETRY_AFTER_SECONDS = 2;
 
 /** The database answered (a constraint, a syntax error): the server is fine, the query is not. */
 function isQueryError(error: unknown): boolean {
@@ -18,15 +15,6 @@ function isQueryError(error: unknown): boolean {
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return false;
   // 08: connection, 53: resources, 57P: shutting down or starting, 57014: statement timeout.
   return !/^(08|53|57P)/.test(code) && code !== '57014';
-}
-
-/** 503 with Retry-After: the errorHandler copies `headers` (the http-errors convention). */
-export class DatabaseUnavailableError extends HttpError {
-  readonly headers = { 'Retry-After': String(RETRY_AFTER_SECONDS) };
-  constructor(role: string, cause?: unknown) {
-    super(503, `database ${role} unavailable, retry later`);
-    this.cause = cause;
-  }
 }
 
 export interface ServerOptions {
