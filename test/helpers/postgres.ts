@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { binaryPath } from './binaries.js';
@@ -11,7 +11,8 @@ import { freePort } from './ports.js';
  */
 function pgBin(): string | undefined {
   const initdb = binaryPath('initdb');
-  return initdb && dirname(initdb);
+  // The real folder: a link on PATH (/usr/local/bin/initdb) may have no pg_basebackup beside it.
+  return initdb && dirname(realpathSync(initdb));
 }
 
 /** Whether PostgreSQL is here (the tests skip without it locally; under CI=true they fail). */
