@@ -37,6 +37,7 @@ async function itemScans(server: PgServer): Promise<number> {
 describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary + replica)', () => {
   let dir: string;
   let servers: Awaited<ReturnType<typeof startPrimaryAndReplica>> | undefined;
+  let starting: ReturnType<typeof startPrimaryAndReplica> | undefined;
   let app: Running | undefined;
   const primary = () => servers!.primary;
   const replica = () => servers!.replica;
@@ -51,9 +52,10 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
     fetch(`${app!.url}/api/items/${id}`, { headers: cookie ? { cookie } : {} });
 
   beforeAll(async () => {
+    starting = startPrimaryAndReplica();
     const [project, started] = await Promise.all([
       generateVerified(tempDir(), 'pg-app', ['--features', 'postgres']),
-      startPrimaryAndReplica(),
+      starting,
     ]);
     servers = started;
     dir = project.dir;
@@ -62,7 +64,8 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
 
   afterAll(async () => {
     await app?.stop('SIGKILL').catch(() => undefined);
-    await servers?.destroy();
+    // Also when the project failed to generate: the servers started meanwhile are stopped.
+    await (await starting?.catch(() => undefined))?.destroy();
   });
 
   it('three migrate processes at once on an empty database apply the migration once', async () => {
