@@ -22,14 +22,14 @@ const mergeJson: MergeFile = (current, before, after) => {
   return `${JSON.stringify(merged, null, 2)}\n`;
 };
 
-/** .env.example: one section per paragraph that ends in NAME=value. */
+/** .env.example: one section per paragraph that ends in NAME=value (or `# NAME=value`, an optional one). */
 function envSections(text: string): Section[] {
   return text
     .split(/\n{2,}/)
     .map((p) => p.trim())
     .filter(Boolean)
     .map((p) => ({
-      key: /^([A-Za-z_][A-Za-z0-9_]*)=/m.exec(p.split('\n').at(-1) ?? '')?.[1] ?? null,
+      key: /^(?:#\s*)?([A-Za-z_][A-Za-z0-9_]*)=/.exec(p.split('\n').at(-1) ?? '')?.[1] ?? null,
       text: p,
     }));
 }

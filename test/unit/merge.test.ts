@@ -62,6 +62,17 @@ describe('structured three-way merges', () => {
     expect(await merge('.env.example')(merged, after, before)).toBe(current);
   });
 
+  it('.env.example: a commented-out variable is a section too, added and removed like the others', async () => {
+    const before = '# Port\nPORT=3000\n';
+    const after = '# Port\nPORT=3000\n\n# Redis (optional)\n# REDIS_URL=redis://localhost:6379\n';
+    const current = '# Port\nPORT=8080\n';
+    const merged = await merge('.env.example')(current, before, after);
+    expect(merged).toBe(
+      '# Port\nPORT=8080\n\n# Redis (optional)\n# REDIS_URL=redis://localhost:6379\n',
+    );
+    expect(await merge('.env.example')(merged, after, before)).toBe(current);
+  });
+
   it('README.md: replaces and inserts marked sections, keeps free text', async () => {
     const s = (key: string, text: string) =>
       `<!-- section:${key} -->\n${text}\n<!-- /section:${key} -->`;
