@@ -2,6 +2,7 @@ import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { allFeatures } from '../../src/features/index.js';
 import { presetFeatures } from '../../src/features/presets.js';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import { runCli } from '../helpers/cli.js';
@@ -24,11 +25,16 @@ async function cli(args: string[], cwd = parent): Promise<void> {
 }
 
 /** The project's files; merged files are compared by content, ignoring order inside them. */
+const userOwned = new Set(allFeatures.flatMap((f) => f.createOnly ?? []));
+
 function normalizedTree(root: string): Map<string, unknown> {
   const files = readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(root, join(e.parentPath, e.name)))
-    .filter((p) => !/^(node_modules|dist|\.git)(\/|$)/.test(p));
+    .filter((p) => !/^(node_modules|dist|\.git)(\/|$)/.test(p))
+    // The user's own files (createOnly): `create` writes them with its features' examples, `add`
+    // never touches them, so they are not part of what `add` must reproduce.
+    .filter((p) => !userOwned.has(p));
   const sortDeep = (value: unknown): unknown =>
     value && typeof value === 'object' && !Array.isArray(value)
       ? Object.fromEntries(
