@@ -1,4 +1,5 @@
 import type { Feature } from '../types.js';
+import { monitoringComposeServices } from './compose.js';
 
 export const metrics: Feature = {
   id: 'metrics',
@@ -21,4 +22,5 @@ export const metrics: Feature = {
         'At least 16 characters: /metrics on the app port then requires "Authorization: Bearer <token>". In production /metrics is off unless this or METRICS_PORT is set.',
     },
   ],
+  composeServices: monitoringComposeServices,
 };

@@ -5,6 +5,7 @@ import { createApp } from '../src/app.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import metrics, { httpRequestDuration } from '../src/features/metrics.js';
 import { reuseFor } from '../src/features/metrics/aggregate.js';
+import type { Feature } from '../src/feature.js';
 import { probe, testContext } from './helpers.js';
 
 /** Requests counted so far for one route and status. */
@@ -128,5 +129,38 @@ describe('metrics', () => {
     });
     await expect(read()).rejects.toThrow('a worker did not answer');
     expect(await read()).toBe('body');
+  });
+
+  it('counts cache hits and misses from the X-Cache header, by route', async () => {
+    const cached: Feature = {
+      name: 'cached',
+      setup(app) {
+        app.get('/api/cached', (req, res) => {
+          res.setHeader('X-Cache', req.query.hit === '1' ? 'HIT' : 'MISS');
+          res.json({ ok: true });
+        });
+      },
+    };
+    const app = await createApp(testContext({}, [metrics]), [metrics, cached]);
+    await request(app).get('/api/cached?hit=0').expect(200);
+    await request(app).get('/api/cached?hit=1').expect(200);
+    await request(app).get('/api/cached?hit=1').expect(200);
+    const { text } = await request(app).get('/metrics').expect(200);
+    expect(text).toMatch(/^http_cache_lookups_total\{route="\/api\/cached",result="hit"\} 2$/m);
+    expect(text).toMatch(/^http_cache_lookups_total\{route="\/api\/cached",result="miss"\} 1$/m);
+  });
+
+  it('exports the lag of each database replica the app knows of', async () => {
+    const replicas: Feature = {
+      name: 'replicas',
+      setup(_app, ctx) {
+        // The shape the postgres feature gives ctx.services.database (only what metrics reads).
+        Object.assign(ctx.services, { database: { replicas: [{ lagMs: 1500 }, { lagMs: 0 }] } });
+      },
+    };
+    const app = await createApp(testContext({}, [metrics]), [metrics, replicas]);
+    const { text } = await request(app).get('/metrics').expect(200);
+    expect(text).toMatch(/^db_replica_lag_seconds\{replica="0"\} 1\.5$/m);
+    expect(text).toMatch(/^db_replica_lag_seconds\{replica="1"\} 0$/m);
   });
 });

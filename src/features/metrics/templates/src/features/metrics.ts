@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { Request, RequestHandler } from 'express';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ConfigError, readInt, readString } from '../config.js';
 import type { Feature } from '../feature.js';
 import {
@@ -26,6 +26,33 @@ export const httpRequestDuration = new Histogram({
   labelNames: ['method', 'route', 'status_code'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
+});
+/** Responses that say `X-Cache: HIT|MISS` (the redis feature's cacheResponse, cached routes). */
+export const httpCacheLookups = new Counter({
+  name: 'http_cache_lookups_total',
+  help: 'Responses answered from the cache (hit) or not (miss), by route pattern.',
+  labelNames: ['route', 'result'] as const,
+  registers: [registry],
+});
+
+/** What the replica-lag gauge needs of the postgres feature's replicas (read loosely: optional). */
+interface LaggingReplica {
+  lagMs: number;
+}
+let currentReplicas: () => readonly LaggingReplica[] = () => [];
+new Gauge({
+  name: 'db_replica_lag_seconds',
+  help: 'How far each database read replica is behind the primary, at its last check (+Inf: unknown).',
+  labelNames: ['replica'] as const,
+  // Across cluster workers, the worst view of a replica.
+  aggregator: 'max',
+  registers: [registry],
+  collect() {
+    this.reset();
+    currentReplicas().forEach((replica, index) => {
+      this.set({ replica: String(index) }, replica.lagMs / 1000);
+    });
+  },
 });
 
 export interface MetricsSettings {
@@ -59,7 +86,12 @@ function routeLabel(req: Request): string {
 const timing: RequestHandler = (req, res, next) => {
   const end = httpRequestDuration.startTimer();
   res.once('finish', () => {
-    end({ method: req.method, route: routeLabel(req), status_code: String(res.statusCode) });
+    const route = routeLabel(req);
+    end({ method: req.method, route, status_code: String(res.statusCode) });
+    const cache = res.getHeader('X-Cache');
+    if (cache === 'HIT' || cache === 'MISS') {
+      httpCacheLookups.inc({ route, result: cache === 'HIT' ? 'hit' : 'miss' });
+    }
   });
   next();
 };
@@ -90,6 +122,9 @@ const metricsFeature: Feature<MetricsSettings> = {
   },
 
   async setup(app, ctx, settings) {
+    // Read at each scrape: the postgres feature (when installed) sets up its database later.
+    const services = ctx.services as { database?: { replicas?: readonly LaggingReplica[] } };
+    currentReplicas = () => services.database?.replicas ?? [];
     const source = settings.aggregated ? aggregateFromWorker(registry) : localSource;
     const where = exposure(settings);
     if (where === 'app-port') {

@@ -1,0 +1,170 @@
+/**
+ * The metrics feature's monitoring files, rendered in memory for several feature sets (no
+ * install): Prometheus's own checker accepts the config and the rules, the dashboard satisfies
+ * Grafana's published types, every file is as Prettier formats it (the generated `lint` runs
+ * `prettier --check .`), and Compose runs Prometheus and Grafana privately. The e2e test
+ * (test/e2e/monitoring.test.ts) proves the queries against a real Prometheus.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { execa } from 'execa';
+import { format } from 'prettier';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { resolveFeatures } from '../../src/features/resolve.js';
+import { renderProject, type FileTree } from '../../src/render/render.js';
+import { binaryPath } from '../helpers/binaries.js';
+import { assertValidCompose } from '../helpers/compose-schema.js';
+import {
+  dashboardQueries,
+  dashboardTypeErrors,
+  rulesOf,
+  type DashboardJson,
+} from '../helpers/monitoring.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const parent = tempDir('cse-monitoring-files-');
+const variants: Record<string, string[]> = {
+  alone: ['metrics'],
+  everything: ['metrics', 'redis', 'postgres', 'docker', 'kubernetes', 'nginx', 'cluster'],
+};
+
+async function render(variant: string): Promise<{ tree: FileTree; dir: string }> {
+  const features = resolveFeatures(variants[variant]!);
+  const tree = await renderProject({
+    name: 'watched',
+    port: 3000,
+    packageManager: 'npm',
+    features,
+  });
+  const dir = join(parent, variant);
+  for (const [path, content] of tree) {
+    if (!path.startsWith('monitoring/') && !path.startsWith('k8s/')) continue;
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  return { tree, dir };
+}
+
+interface Service {
+  image: string;
+  ports: string[];
+  volumes: string[];
+  environment: Record<string, string>;
+}
+
+const monitoringFiles = (tree: FileTree): string[] =>
+  [...tree.keys()].filter((p) => p.startsWith('monitoring/') || p.startsWith('k8s/monitoring/'));
+
+describe.each(Object.keys(variants))('monitoring files (%s)', (variant) => {
+  it('pass promtool check config and check rules', async () => {
+    const { dir } = await render(variant);
+    const promtool = binaryPath('promtool');
+    if (!promtool) return; // not installed locally (under CI=true binaryPath throws)
+    const config = await execa(promtool, ['check', 'config', 'monitoring/prometheus.yml'], {
+      cwd: dir,
+      reject: false,
+      all: true,
+    });
+    expect(config.exitCode, config.all).toBe(0);
+    // check config also checks the rule files it names: alerts.yml is one.
+    expect(config.all).toContain('alerts.yml');
+    const rules = await execa(promtool, ['check', 'rules', 'monitoring/alerts.yml'], {
+      cwd: dir,
+      reject: false,
+      all: true,
+    });
+    expect(rules.exitCode, rules.all).toBe(0);
+  });
+
+  it('has alerts and dashboard panels for exactly the installed features', async () => {
+    const { tree } = await render(variant);
+    const alerts = rulesOf(tree.get('monitoring/alerts.yml')!).map((r) => r.alert);
+    const dashboard = JSON.parse(
+      tree.get('monitoring/grafana/dashboards/app.json')!,
+    ) as DashboardJson;
+    const queries = dashboardQueries(dashboard).map((q) => q.expr);
+    const has = (id: string) => variants[variant]!.includes(id);
+    expect(alerts.slice(0, 4)).toEqual([
+      'HighErrorRatio',
+      'HighLatencyP99',
+      'InstanceDown',
+      'EventLoopDelay',
+    ]);
+    expect(alerts.includes('LowCacheHitRatio')).toBe(has('redis'));
+    expect(alerts.includes('ReplicaLag')).toBe(has('postgres'));
+    expect(queries.some((q) => q.includes('http_cache_lookups_total'))).toBe(has('redis'));
+    expect(queries.some((q) => q.includes('db_replica_lag_seconds'))).toBe(has('postgres'));
+    // Every query is about this project's job only.
+    for (const expr of queries) expect(expr).toContain('job="watched"');
+  });
+
+  it("satisfies Grafana's dashboard types (@grafana/schema)", async () => {
+    const { tree, dir } = await render(variant);
+    const json = tree.get('monitoring/grafana/dashboards/app.json')!;
+    expect(dashboardTypeErrors(json, dir)).toEqual([]);
+  });
+
+  it('is formatted as Prettier formats it', async () => {
+    const { tree } = await render(variant);
+    const options = JSON.parse(tree.get('.prettierrc.json')!) as Record<string, unknown>;
+    for (const path of monitoringFiles(tree)) {
+      const content = tree.get(path)!;
+      expect(await format(content, { ...options, filepath: path }), path).toBe(content);
+    }
+  });
+});
+
+describe('the dashboard type check', () => {
+  it('rejects a misspelt key, a missing required field and a wrong type', () => {
+    const dir = tempDir('cse-dashboard-types-');
+    const valid = { schemaVersion: 39, title: 't', panels: [] };
+    expect(dashboardTypeErrors(JSON.stringify(valid), dir)).toEqual([]);
+    const broken = [
+      { ...valid, refrsh: '30s' },
+      { title: 't', panels: [] },
+      { ...valid, panels: [{ type: 'timeseries', gridPos: { h: '8', w: 12, x: 0, y: 0 } }] },
+      { ...valid, panels: [{ type: 'timeseries', targets: [{ expr: 'up' }] }] },
+    ];
+    for (const dashboard of broken) {
+      expect(
+        dashboardTypeErrors(JSON.stringify(dashboard), dir),
+        JSON.stringify(dashboard),
+      ).not.toEqual([]);
+    }
+  });
+});
+
+describe('Compose with metrics', () => {
+  it('runs Prometheus and Grafana on loopback, pinned, read-only config, password required', async () => {
+    const { tree } = await render('everything');
+    const compose = parse(tree.get('docker-compose.yml')!) as { services: Record<string, Service> };
+    assertValidCompose(compose);
+    const { prometheus, grafana, app } = compose.services;
+    expect(app!.environment.METRICS_PORT).toBe('9464');
+    for (const service of [prometheus!, grafana!]) {
+      expect(service.image).toMatch(/:v?\d+\.\d+\.\d+$/);
+      for (const port of service.ports) expect(port).toMatch(/^127\.0\.0\.1:/);
+      for (const volume of service.volumes) {
+        if (!volume.startsWith('./')) continue;
+        expect(volume).toMatch(/:ro$/);
+        // Each mounted file or folder is one the project has.
+        const source = volume.slice(2, volume.indexOf(':'));
+        expect(
+          [...tree.keys()].some((p) => p === source || p.startsWith(`${source}/`)),
+          source,
+        ).toBe(true);
+      }
+    }
+    expect(grafana!.environment.GF_SECURITY_ADMIN_PASSWORD).toMatch(
+      /^\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}$/,
+    );
+    // The config scrapes every replica of the app service on the metrics port.
+    const config = parse(tree.get('monitoring/prometheus.yml')!) as {
+      scrape_configs: { dns_sd_configs?: unknown }[];
+    };
+    expect(config.scrape_configs[0]!.dns_sd_configs).toEqual([
+      { names: ['app'], type: 'A', port: 9464, refresh_interval: '30s' },
+    ]);
+  });
+});
