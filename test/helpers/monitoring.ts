@@ -46,10 +46,10 @@ export function withBoolComparisons(expr: string): string {
 }
 
 /**
- * Grafana's own variables, given the values Grafana would: `$__rate_interval` is at least four
- * scrape intervals; the test scrapes every second.
+ * Grafana's own variables, given a value Grafana would: `$__rate_interval` is at least four
+ * scrape intervals, more on a wider time range.
  */
-export function withGrafanaVariables(expr: string, rateInterval = '30s'): string {
+export function withGrafanaVariables(expr: string, rateInterval: string): string {
   return expr.replaceAll('$__rate_interval', rateInterval);
 }
 
@@ -60,23 +60,25 @@ const schemaTypes = join(
 );
 
 /**
- * Type-checks a dashboard JSON against @grafana/schema's `Dashboard` (Grafana's dashboard model,
+ * Type-checks dashboard JSONs against @grafana/schema's `Dashboard` (Grafana's dashboard model,
  * generated from its CUE schema), each target also as a Prometheus query. `satisfies` on the
  * literal rejects a missing required field, a wrong type and any key the schema does not know.
- * Returns the compiler's messages (empty: valid). Writes its source file into `dir`.
+ * One compilation for all of them (loading the types is the slow part); returns each one's
+ * compiler messages (empty: valid). Writes its source file into `dir`.
  */
-export function dashboardTypeErrors(json: string, dir: string): string[] {
-  const file = join(dir, 'dashboard.ts');
-  writeFileSync(
-    file,
-    [
-      "import type { Dashboard, DataQuery, DataSourceRef, Panel } from '@grafana/schema';",
-      'type PrometheusQuery = DataQuery & { datasource: DataSourceRef; expr: string; legendFormat?: string };',
-      'type Checked = Dashboard & { panels: (Panel & { targets: PrometheusQuery[] })[] };',
-      `export const dashboard = ${json.trim()} satisfies Checked;`,
-      '',
-    ].join('\n'),
-  );
+export function dashboardTypeErrors(jsons: readonly string[], dir: string): string[][] {
+  const file = join(dir, 'dashboards.ts');
+  let source = [
+    "import type { Dashboard, DataQuery, DataSourceRef, Panel } from '@grafana/schema';",
+    'type PrometheusQuery = DataQuery & { datasource: DataSourceRef; expr: string; legendFormat?: string };',
+    'type Checked = Dashboard & { panels: (Panel & { targets: PrometheusQuery[] })[] };',
+    '',
+  ].join('\n');
+  const ends = jsons.map((json, i) => {
+    source += `export const dashboard${i} = ${json.trim()} satisfies Checked;\n`;
+    return source.length;
+  });
+  writeFileSync(file, source);
   const program = ts.createProgram([file], {
     strict: true,
     noEmit: true,
@@ -86,7 +88,14 @@ export function dashboardTypeErrors(json: string, dir: string): string[] {
     moduleResolution: ts.ModuleResolutionKind.Bundler,
     paths: { '@grafana/schema': [schemaTypes] },
   });
-  return ts
-    .getPreEmitDiagnostics(program)
-    .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  const errors = jsons.map((): string[] => []);
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    const index = ends.findIndex((end) => (diagnostic.start ?? 0) < end);
+    // A message outside every dashboard (the header) belongs to all of them.
+    if (index === -1 || (diagnostic.start ?? 0) < source.indexOf('export const')) {
+      for (const list of errors) list.push(message);
+    } else errors[index]!.push(message);
+  }
+  return errors;
 }

@@ -97,12 +97,15 @@ describe.each(Object.keys(variants))('monitoring files (%s)', (variant) => {
     expect(queries.some((q) => q.includes('db_replica_lag_seconds'))).toBe(has('postgres'));
     // Every query is about this project's job only.
     for (const expr of queries) expect(expr).toContain('job="watched"');
+    // The README explains every alert the rules define.
+    const readme = tree.get('README.md')!;
+    for (const alert of alerts) expect(readme).toContain(`| \`${alert}\` |`);
   });
 
   it("satisfies Grafana's dashboard types (@grafana/schema)", async () => {
     const { tree, dir } = await render(variant);
     const json = tree.get('monitoring/grafana/dashboards/app.json')!;
-    expect(dashboardTypeErrors(json, dir)).toEqual([]);
+    expect(dashboardTypeErrors([json], dir)).toEqual([[]]);
   });
 
   it('is formatted as Prettier formats it', async () => {
@@ -119,19 +122,20 @@ describe('the dashboard type check', () => {
   it('rejects a misspelt key, a missing required field and a wrong type', () => {
     const dir = tempDir('cse-dashboard-types-');
     const valid = { schemaVersion: 39, title: 't', panels: [] };
-    expect(dashboardTypeErrors(JSON.stringify(valid), dir)).toEqual([]);
     const broken = [
       { ...valid, refrsh: '30s' },
       { title: 't', panels: [] },
       { ...valid, panels: [{ type: 'timeseries', gridPos: { h: '8', w: 12, x: 0, y: 0 } }] },
       { ...valid, panels: [{ type: 'timeseries', targets: [{ expr: 'up' }] }] },
     ];
-    for (const dashboard of broken) {
-      expect(
-        dashboardTypeErrors(JSON.stringify(dashboard), dir),
-        JSON.stringify(dashboard),
-      ).not.toEqual([]);
-    }
+    const errors = dashboardTypeErrors(
+      [valid, ...broken].map((d) => JSON.stringify(d)),
+      dir,
+    );
+    expect(errors[0]).toEqual([]);
+    errors.slice(1).forEach((list, i) => {
+      expect(list, JSON.stringify(broken[i])).not.toEqual([]);
+    });
   });
 });
 
