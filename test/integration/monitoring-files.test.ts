@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { format } from 'prettier';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import { renderProject, type FileTree } from '../../src/render/render.js';
 import { binaryPath } from '../helpers/binaries.js';
@@ -172,3 +172,58 @@ describe('Compose with metrics', () => {
     ]);
   });
 });
+
+describe('Kubernetes with metrics', () => {
+  it('pods announce their metrics port; the monitoring component adds a PodMonitor for them', async () => {
+    const { tree, dir } = await render('everything');
+    const deployment = parse(tree.get('k8s/deployment.yaml')!) as {
+      spec: { template: { metadata: PodMeta; spec: { containers: { ports: Port[] }[] } } };
+    };
+    const pod = deployment.spec.template;
+    const metricsPort = pod.spec.containers[0]!.ports.find((p) => p.name === 'metrics')!;
+    expect(pod.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(metricsPort.containerPort),
+      'prometheus.io/path': '/metrics',
+    });
+    // Out of the default build: kustomization.yaml lists it commented out, under components.
+    const kustomization = tree.get('k8s/kustomization.yaml')!;
+    expect(parse(kustomization)).not.toHaveProperty('components');
+    const kubectl = binaryPath('kubectl');
+    if (!kubectl) return; // not installed locally (under CI=true binaryPath throws)
+    // As the user enables it: uncomment `components:` and its `monitoring` line.
+    const enabled = kustomization
+      .replace('# components:', 'components:')
+      .replace(/^# {3}- monitoring/m, '  - monitoring');
+    expect(enabled).not.toBe(kustomization);
+    writeFileSync(join(dir, 'k8s/kustomization.yaml'), enabled);
+    const { stdout } = await execa(kubectl, ['kustomize', join(dir, 'k8s')], { timeout: 60_000 });
+    const monitors = parseAllDocuments(stdout)
+      .map((doc) => doc.toJS() as { kind: string; spec: PodMonitorSpec })
+      .filter((o) => o.kind === 'PodMonitor');
+    expect(monitors).toHaveLength(1);
+    const spec = monitors[0]!.spec;
+    expect(spec.selector.matchLabels).toEqual(
+      Object.fromEntries(
+        Object.entries(pod.metadata.labels).filter(([key]) => key in spec.selector.matchLabels),
+      ),
+    );
+    expect(Object.keys(spec.selector.matchLabels).length).toBeGreaterThan(0);
+    expect(spec.podMetricsEndpoints).toEqual([
+      { port: metricsPort.name, path: '/metrics', interval: '15s' },
+    ]);
+  });
+});
+
+interface PodMeta {
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface Port {
+  name: string;
+  containerPort: number;
+}
+interface PodMonitorSpec {
+  selector: { matchLabels: Record<string, string> };
+  podMetricsEndpoints: Record<string, string>[];
+}
