@@ -163,6 +163,26 @@ describe('Compose with metrics', () => {
     expect(grafana!.environment.GF_SECURITY_ADMIN_PASSWORD).toMatch(
       /^\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}$/,
     );
+    // Debian's docker-compose (a client: `config` needs no engine) resolves the file with the
+    // passwords set, and refuses it without Grafana's.
+    const dockerCompose = binaryPath('docker-compose');
+    if (dockerCompose) {
+      const dir = join(parent, 'everything');
+      writeFileSync(join(dir, 'docker-compose.yml'), tree.get('docker-compose.yml')!);
+      const env = { PATH: process.env.PATH ?? '', REDIS_PASSWORD: 'r'.repeat(32) };
+      const run = (extra: Record<string, string>) =>
+        execa(dockerCompose, ['config', '-q'], {
+          cwd: dir,
+          env: { ...env, ...extra },
+          extendEnv: false,
+          reject: false,
+        });
+      const ok = await run({ GRAFANA_ADMIN_PASSWORD: 'g'.repeat(32) });
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      const refused = await run({});
+      expect(refused.exitCode).not.toBe(0);
+      expect(refused.stderr).toMatch(/set GRAFANA_ADMIN_PASSWORD/);
+    }
     // The config scrapes every replica of the app service on the metrics port.
     const config = parse(tree.get('monitoring/prometheus.yml')!) as {
       scrape_configs: { dns_sd_configs?: unknown }[];
