@@ -15,6 +15,7 @@ import {
 } from '../helpers/monitoring.js';
 import { freePort, waitForHttp } from '../helpers/ports.js';
 import { spawnTracked, startApp, startRedis, type Running } from '../helpers/processes.js';
+import { hasPostgres, startPrimaryAndReplica } from '../helpers/postgres.js';
 import { generateVerified } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -27,8 +28,8 @@ const NAME = 'watched';
 
 /**
  * The metrics feature's monitoring stack against the real thing: one project
- * (`--features metrics,redis,docker`, full verify) built and booted with a real Redis and its
- * own metrics port, scraped by Debian's Prometheus with the generated alert rules. Every PromQL
+ * (`--features metrics,redis,postgres,docker`, full verify) built and booted with a real Redis,
+ * a PostgreSQL primary and streaming replica, and its own metrics port, scraped by Debian's Prometheus with the generated alert rules. Every PromQL
  * expression of the dashboard and the rules must select at least one series once the app has
  * served some traffic.
  */
@@ -36,11 +37,12 @@ describe('Prometheus and Grafana files (metrics)', () => {
   const prometheusBin = binaryPath('prometheus');
   const promtool = binaryPath('promtool');
   const redisBin = binaryPath('redis-server');
-  const ready = Boolean(prometheusBin && promtool && redisBin);
+  const ready = Boolean(prometheusBin && promtool && redisBin && hasPostgres());
   const parent = tempDir('cse-monitoring-');
   let dir = '';
   let app: Running | undefined;
   let redis: Running | undefined;
+  let starting: ReturnType<typeof startPrimaryAndReplica> | undefined;
   let prometheus: { stop: () => Promise<unknown>; output: () => string } | undefined;
   let api = '';
 
@@ -60,10 +62,26 @@ describe('Prometheus and Grafana files (metrics)', () => {
 
   beforeAll(async () => {
     if (!ready) return; // locally without the binaries (under CI=true binaryPath throws)
-    ({ dir } = await generateVerified(parent, NAME, ['--features', 'metrics,redis,docker']));
+    // PostgreSQL's primary and streaming replica start while the project installs.
+    starting = startPrimaryAndReplica();
+    const [project, pg] = await Promise.all([
+      generateVerified(parent, NAME, ['--features', 'metrics,redis,postgres,docker']),
+      starting,
+    ]);
+    dir = project.dir;
+    const database = { DATABASE_URL: pg.primary.url, DATABASE_REPLICA_URLS: pg.replica.url };
+    const migrate = await execa(process.execPath, ['dist/features/postgres/migrate.js'], {
+      cwd: dir,
+      env: { ...database, NODE_ENV: 'production', PATH: process.env.PATH ?? '' },
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
+    expect(migrate.exitCode, migrate.all).toBe(0);
     redis = await startRedis();
     const metricsPort = await freePort();
     app = await startApp(dir, {
+      ...database,
       METRICS_PORT: String(metricsPort),
       REDIS_URL: `redis://127.0.0.1:${redis.port}`,
     });
@@ -112,6 +130,7 @@ describe('Prometheus and Grafana files (metrics)', () => {
       for (let i = 0; i < 3; i++)
         expect((await fetch(`${app!.url}/api/slow?n=1`)).status).toBe(200);
       expect((await fetch(`${app!.url}/no/such/page`)).status).toBe(404);
+      expect((await fetch(`${app!.url}/api/items`)).status).toBe(200);
     };
     await round();
     const scraped = `http_cache_lookups_total{job="${NAME}",result="hit"}`;
@@ -123,6 +142,8 @@ describe('Prometheus and Grafana files (metrics)', () => {
     await prometheus?.stop();
     await app?.stop();
     await redis?.stop();
+    // Also when the project failed to generate: the servers started meanwhile are stopped.
+    await (await starting?.catch(() => undefined))?.destroy();
   });
 
   it.skipIf(!ready)('the generated config and rules pass promtool', async () => {
@@ -206,6 +227,7 @@ describe('Prometheus and Grafana files (metrics)', () => {
       'InstanceDown',
       'EventLoopDelay',
       'LowCacheHitRatio',
+      'ReplicaLag',
     ]);
     expect(
       await waitFor(async () => {
