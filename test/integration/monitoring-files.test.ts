@@ -6,6 +6,7 @@
  * (test/e2e/monitoring.test.ts) proves the queries against a real Prometheus.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { format } from 'prettier';
@@ -121,7 +122,7 @@ describe.each(Object.keys(variants))('monitoring files (%s)', (variant) => {
 describe('the dashboard type check', () => {
   it('rejects a misspelt key, a missing required field and a wrong type', () => {
     const dir = tempDir('cse-dashboard-types-');
-    const valid = { schemaVersion: 39, title: 't', panels: [] };
+    const valid = { schemaVersion: 42, title: 't', panels: [] };
     const broken = [
       { ...valid, refrsh: '30s' },
       { title: 't', panels: [] },
@@ -160,6 +161,11 @@ describe('Compose with metrics', () => {
         ).toBe(true);
       }
     }
+    // The dashboard is checked against @grafana/schema: Compose runs the Grafana of that version.
+    const schema = createRequire(import.meta.url)('@grafana/schema/package.json') as {
+      version: string;
+    };
+    expect(grafana!.image).toBe(`grafana/grafana:${schema.version}`);
     expect(grafana!.environment.GF_SECURITY_ADMIN_PASSWORD).toMatch(
       /^\$\{GRAFANA_ADMIN_PASSWORD:\?.+\}$/,
     );

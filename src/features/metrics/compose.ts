@@ -1,8 +1,12 @@
 import type { ProjectContext } from '../types.js';
 
-/** Pinned to patch releases (never a moving tag), like the other services' images. */
-export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.5.0';
-export const GRAFANA_IMAGE = 'grafana/grafana:12.1.1';
+/**
+ * Pinned to patch releases (never a moving tag), like the other services' images: Prometheus's
+ * long-term-support line, and the Grafana whose published types (@grafana/schema, the same
+ * version) the tests check the dashboard against.
+ */
+export const PROMETHEUS_IMAGE = 'prom/prometheus:v3.13.0';
+export const GRAFANA_IMAGE = 'grafana/grafana:13.2.3';
 
 /** Compose refuses to start without it: Grafana must never come up with admin/admin. */
 const GRAFANA_PASSWORD =
