@@ -18,6 +18,7 @@ import { docker } from './docker/feature.js';
 import { nginx } from './nginx/feature.js';
 import { haproxy } from './haproxy/feature.js';
 import { kubernetes } from './kubernetes/feature.js';
+import { loadShedding } from './load-shedding/feature.js';
 
 export const allFeatures: readonly Feature[] = [
   base,
@@ -35,6 +36,7 @@ export const allFeatures: readonly Feature[] = [
   nginx,
   haproxy,
   kubernetes,
+  loadShedding,
 ];
 
 /**
@@ -46,6 +48,9 @@ export const allFeatures: readonly Feature[] = [
 export const appModuleOrder: readonly string[] = [
   'cluster',
   'newrelic',
+  // Before request logging and metrics: a refused request costs one check and a small 503, and
+  // an overloaded process writes no log line per refused request (the episode is logged once).
+  'load-shedding',
   'pino',
   'winston',
   'nginx',

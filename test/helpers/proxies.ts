@@ -40,16 +40,26 @@ import type { Running } from './processes.js';
 const BEGIN = '# BEGIN app servers';
 const END = '# END app servers';
 
-/** Replaces the lines between the markers (exactly one such block) with `make(line)` per line. */
+/**
+ * Replaces the lines between the markers with `make(line)` per line, in every such block (one per
+ * upstream: the load-shedding feature adds a second nginx upstream of the same instances).
+ */
 function replaceServerBlock(config: string, make: (line: string) => string[]): string {
   const lines = config.split('\n');
-  const begin = lines.findIndex((l) => l.trim() === BEGIN);
-  const end = lines.findIndex((l) => l.trim() === END);
-  if (begin < 0 || end < begin || lines.filter((l) => l.trim() === BEGIN).length !== 1) {
-    throw new Error(`the config must have exactly one "${BEGIN}" … "${END}" block`);
+  const out: string[] = [];
+  let blocks = 0;
+  for (let i = 0; i < lines.length; i++) {
+    out.push(lines[i]!);
+    if (lines[i]!.trim() !== BEGIN) continue;
+    const end = lines.findIndex((l, j) => j > i && l.trim() === END);
+    if (end < 0) throw new Error(`"${BEGIN}" without "${END}"`);
+    const block = lines.slice(i + 1, end).filter((l) => l.trim() && !l.trim().startsWith('#'));
+    out.push(...block.flatMap(make));
+    i = end - 1;
+    blocks++;
   }
-  const block = lines.slice(begin + 1, end).filter((l) => l.trim() && !l.trim().startsWith('#'));
-  return [...lines.slice(0, begin + 1), ...block.flatMap(make), ...lines.slice(end)].join('\n');
+  if (blocks === 0) throw new Error(`the config must have a "${BEGIN}" … "${END}" block`);
+  return out.join('\n');
 }
 
 function replaceOnce(text: string, pattern: RegExp, replacement: string): string {

@@ -160,6 +160,23 @@ const expected: Record<string, Expected> = {
     dependencies: [],
     env: [],
   },
+  'load-shedding': {
+    files: [
+      'src/features/load-shedding.ts',
+      'src/features/load-shedding/pressure.ts',
+      'src/features/load-shedding/sampler.ts',
+      'test/load-shedding-pressure.test.ts',
+      'test/load-shedding.test.ts',
+    ],
+    dependencies: [],
+    env: [
+      'SHED_MAX_EVENT_LOOP_DELAY_MS',
+      'SHED_MAX_EVENT_LOOP_UTILIZATION',
+      'SHED_MAX_HEAP_USED_RATIO',
+      'SHED_SAMPLE_INTERVAL_MS',
+      'SHED_RETRY_AFTER_SECONDS',
+    ],
+  },
 };
 
 const input = { name: 'render-check', port: 3000, packageManager: 'npm' as const };
