@@ -168,6 +168,7 @@ const inApp = [
   'newrelic',
   'metrics',
   'static',
+  'load-shedding',
 ];
 
 async function throughput() {

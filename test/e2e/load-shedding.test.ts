@@ -172,7 +172,11 @@ describe.skipIf(!hasBinary('nginx'))('load-shedding feature', () => {
   it('behind nginx with two instances, one overloaded: no client error, GET or POST', async () => {
     const env = { ...shedding, TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
     const busy = await startApp(dir, env, ['shed-harness.mjs']);
-    const calm = await startApp(dir, env, ['shed-harness.mjs']);
+    // The calm instance's budget is one the machine's own load never reaches (other tests share
+    // its two cores): this test is about the busy one. When both shed, see the next test.
+    const calm = await startApp(dir, { ...env, SHED_MAX_EVENT_LOOP_DELAY_MS: '2000' }, [
+      'shed-harness.mjs',
+    ]);
     const nginx = await startNginx(dir, [busy.port, calm.port], join(parent, 'nginx-run'));
 
     const traffic = mixedTraffic(nginx.url, { clients: 6, pauseMs: 5 });
@@ -191,5 +195,52 @@ describe.skipIf(!hasBinary('nginx'))('load-shedding feature', () => {
     expect(nginx.output()).toMatch(/"POST \/api\/echo[^\n]*upstream_status=503 : 200/);
     await nginx.stop();
     await Promise.all([busy.stop(), calm.stop()]);
+  }, 120_000);
+
+  it('behind nginx, when every instance sheds at once, clients get the 503 with Retry-After, never a 502', async () => {
+    const apps = [
+      await startApp(dir, shedding, ['shed-harness.mjs']),
+      await startApp(dir, shedding, ['shed-harness.mjs']),
+    ];
+    const ports = apps.map((a) => a.port);
+    const nginx = await startNginx(dir, ports, join(parent, 'nginx-all'));
+    const statuses = new Map<number, number>();
+    const missingRetryAfter: string[] = [];
+    const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+    let stop = false;
+    const clients = Array.from({ length: 4 }, async () => {
+      for (let i = 0; !stop; i++) {
+        const post = i % 2 === 1;
+        const reply = await send(`${nginx.url}${post ? '/api/echo' : '/ping'}`, {
+          method: post ? 'POST' : 'GET',
+          headers: post ? { 'Content-Type': 'application/json' } : {},
+          body: post ? JSON.stringify({ i }) : undefined,
+          agent,
+          timeoutMs: 10_000,
+        });
+        statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
+        if (reply.status === 503 && reply.headers['retry-after'] !== '1') {
+          missingRetryAfter.push(`${post ? 'POST' : 'GET'}: ${reply.body.toString()}`);
+        }
+        await sleep(5);
+      }
+    });
+    // Both instances block their loops at the same moments.
+    for (let i = 0; i < 5; i++) {
+      await Promise.all(
+        apps.map((a) => send(`${a.url}/block?ms=${BLOCK_MS}`, { timeoutMs: 10_000 })),
+      );
+      await sleep(100);
+    }
+    stop = true;
+    await Promise.all(clients);
+    agent.destroy();
+
+    // A 503 counted as an upstream failure would mark both instances down: 502 for fail_timeout.
+    const seen = JSON.stringify(Object.fromEntries(statuses));
+    expect([...statuses.keys()].sort(), seen).toEqual([200, 503]);
+    expect(missingRetryAfter).toEqual([]);
+    await nginx.stop();
+    await Promise.all(apps.map((a) => a.stop()));
   }, 120_000);
 });

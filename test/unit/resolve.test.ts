@@ -74,6 +74,7 @@ describe('feature resolution', () => {
       'docker',
       'nginx',
       'kubernetes',
+      'load-shedding',
     ]);
   });
 });
