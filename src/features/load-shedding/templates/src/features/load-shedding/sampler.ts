@@ -8,8 +8,9 @@ const RESOLUTION_MS = 10;
 /**
  * Samples the load every `intervalMs` and hands each sample to `onSample`; returns a stop function.
  * Event-loop delay: the longest delay the histogram saw since the previous sample (reset each
- * time), or this timer's own lateness when that is longer: the timer runs right after a long
- * blocking task, before the requests that queued behind it are read, so they are already shed.
+ * time), or this timer's own lateness when that is longer. After a long task in a request handler
+ * (the poll phase) the loop runs its timers before it polls again, so this timer sees the delay
+ * before the requests that queued meanwhile are read: those are already shed.
  * Utilization: the busy share since the previous sample. Heap: used over V8's limit.
  * The timer is unref'd: it never keeps the process alive.
  */
