@@ -12,6 +12,8 @@ import { rateLimit } from './rate-limit/feature.js';
 import { winston } from './winston/feature.js';
 import { pino } from './pino/feature.js';
 import { newrelic } from './newrelic/feature.js';
+import { otel } from './otel/feature.js';
+import { morgan } from './morgan/feature.js';
 import { metrics } from './metrics/feature.js';
 import { staticAssets } from './static/feature.js';
 import { docker } from './docker/feature.js';
@@ -29,6 +31,8 @@ export const allFeatures: readonly Feature[] = [
   winston,
   pino,
   newrelic,
+  otel,
+  morgan,
   metrics,
   staticAssets,
   docker,
@@ -46,8 +50,10 @@ export const allFeatures: readonly Feature[] = [
 export const appModuleOrder: readonly string[] = [
   'cluster',
   'newrelic',
+  'otel',
   'pino',
   'winston',
+  'morgan',
   'nginx',
   'haproxy',
   'metrics',
