@@ -8,7 +8,10 @@ import { readOtelSettings } from '../src/features/otel/settings.js';
 import { stopTracing, tracingStarted, markTracingStarted } from '../src/features/otel/state.js';
 import { probe, testContext } from './helpers.js';
 
-afterEach(() => vi.useRealTimers());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+});
 
 describe('OpenTelemetry', () => {
   it('preloads tracing the ESM way from the start script', () => {
@@ -53,6 +56,12 @@ describe('OpenTelemetry', () => {
   });
 
   it('without an endpoint: the SDK never starts, the app serves, log lines carry no trace ids', async () => {
+    // The preload itself, as `node --import` runs it, with no endpoint in the environment.
+    vi.stubEnv('OTEL_EXPORTER_OTLP_ENDPOINT', '');
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '');
+    await import('../src/features/otel/register.js');
+    expect(tracingStarted()).toBe(false);
+
     const ctx = testContext();
     const lines: string[] = [];
     ctx.logger.info = (message, fields) => lines.push(JSON.stringify({ message, ...fields }));
