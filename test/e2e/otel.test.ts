@@ -1,7 +1,9 @@
+import { execa } from 'execa';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBinary } from '../helpers/binaries.js';
 import { eventually, parseLines, startArgs, type LogLine } from '../helpers/app-output.js';
+import { runCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, startRedis, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
@@ -9,10 +11,11 @@ import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Tracing end to end: a project with otel, redis, pino and cluster, generated with the full
- * test-build, then run as production runs it (its start script, under cluster with two workers)
+ * test-build, then run as production runs it (its start script, under cluster: a primary and a worker)
  * against a real redis-server and a small OTLP/HTTP receiver on loopback. Spans are sent as OTLP
  * JSON (`OTEL_EXPORTER_OTLP_PROTOCOL=http/json`, a standard setting) so the receiver can read them
- * without a protobuf decoder.
+ * without a protobuf decoder. Then the same project swaps pino for morgan (`remove`, `add`: one
+ * small install instead of a second project) and its access log is checked.
  */
 const parent = tempDir('cse-otel-');
 let dir: string;
@@ -135,7 +138,7 @@ describe.skipIf(!hasBinary('redis-server'))('OpenTelemetry in the running app', 
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
         OTEL_TRACES_SAMPLER: 'parentbased_always_on',
         REDIS_URL: redis.url,
-        WEB_CONCURRENCY: '2',
+        WEB_CONCURRENCY: '1',
         LOG_LEVEL: 'http',
       },
       args,
@@ -203,5 +206,59 @@ describe.skipIf(!hasBinary('redis-server'))('OpenTelemetry in the running app', 
     const messages = parseLines(app.output()).json.map((l) => l.message);
     expect(messages).toContain('OpenTelemetry tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)');
     expect(messages).not.toContain('OpenTelemetry tracing on');
+  });
+});
+
+/** The access line of the request with this id (morgan ends each line with it). */
+function accessLine(app: Running, requestId: string): Promise<string> {
+  return eventually(
+    () =>
+      app
+        .output()
+        .split('\n')
+        .find((line) => line.endsWith(` ${requestId}`)),
+    `the access line of ${requestId}`,
+  );
+}
+
+describe.skipIf(!hasBinary('redis-server'))('morgan, in place of pino in the same project', () => {
+  beforeAll(async () => {
+    const steps = [
+      ['remove', 'pino', '--cwd', dir, '--no-install'],
+      ['add', 'morgan', '--cwd', dir, '--no-verify'],
+    ];
+    for (const step of steps) {
+      const result = await runCli(step, { env: { npm_config_prefer_offline: 'true' } });
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+    await execa('npm', ['run', 'build'], { cwd: dir });
+  }, 300_000);
+
+  it('writes one combined access line per request with its id; X-Forwarded-For counts only behind a trusted proxy', async () => {
+    const headers = { 'X-Forwarded-For': '203.0.113.9', 'User-Agent': 'e2e-agent' };
+    const app = await startApp(dir, { WEB_CONCURRENCY: '1' }, startArgs(dir));
+    const res = await fetch(`${app.url}/api/hello?token=e2e-secret`, {
+      headers: { ...headers, 'X-Request-Id': 'e2e-morgan-1' },
+    });
+    expect(res.status).toBe(200);
+    const line = await accessLine(app, 'e2e-morgan-1');
+    expect(await app.stop()).toBe(0);
+    expect(line).toMatch(
+      /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/api\/hello\?token=\[redacted\] HTTP\/1\.1" 200 \d+ "-" "e2e-agent" e2e-morgan-1$/,
+    );
+    expect(
+      app
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('e2e-morgan-1')),
+    ).toHaveLength(1);
+
+    const proxied = await startApp(dir, { WEB_CONCURRENCY: '1', TRUST_PROXY: '1' }, startArgs(dir));
+    await fetch(`${proxied.url}/api/hello`, {
+      headers: { ...headers, 'X-Request-Id': 'e2e-morgan-2' },
+    });
+    const trusted = await accessLine(proxied, 'e2e-morgan-2');
+    expect(await proxied.stop()).toBe(0);
+    expect(trusted.startsWith('203.0.113.9 - - [')).toBe(true);
   });
 });
