@@ -13,6 +13,7 @@ import { tmpdir, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const ours = join(root, 'bin', 'create-scalable-express.js');
@@ -87,9 +88,11 @@ function freePort() {
 
 async function startServer(file, cwd, extraEnv, pin) {
   const port = await freePort();
+  // `file` may be an argv (preload flags first, as a start script has them).
+  const files = [file].flat();
   const [command, argv] = pin
-    ? ['taskset', ['-c', '0', process.execPath, file]]
-    : [process.execPath, [file]];
+    ? ['taskset', ['-c', '0', process.execPath, ...files]]
+    : [process.execPath, files];
   const child = spawn(command, argv, {
     cwd,
     env: { ...env, NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), ...extraEnv },
@@ -166,10 +169,23 @@ const inApp = [
   'winston',
   'pino',
   'newrelic',
+  'otel',
+  'morgan',
   'metrics',
   'static',
   'load-shedding',
 ];
+
+/** An OTLP/HTTP receiver on loopback that reads and discards what it is sent. */
+async function otlpSink() {
+  const port = await freePort();
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
+}
 
 async function throughput() {
   console.log(
@@ -207,6 +223,12 @@ process.on('SIGTERM', () => process.exit(0));
       await server.stop();
     }
   };
+  // otel runs as in production: preloaded by its start script, exporting to a local receiver.
+  const sink = await otlpSink();
+  const otelStart = ['--import', './dist/features/otel/register.js', 'dist/main.js'];
+  const otelEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
+  const startOf = (label) => (label === 'otel' ? otelStart : 'dist/main.js');
+  const envOf = (label) => (label === 'otel' ? otelEnv : {});
   const bare = await measure(minimal, 'bare.mjs');
   const row = (label, rps) =>
     console.log(
@@ -215,10 +237,20 @@ process.on('SIGTERM', () => process.exit(0));
   row('bare Express 5, one JSON route', bare);
   const ratio = {};
   for (const [label, dir] of projects) {
-    const rps = await measure(dir, 'dist/main.js');
+    const rps = await measure(dir, startOf(label), envOf(label));
     ratio[label] = rps / bare;
     row(label === 'minimal' || label === 'standard' ? `${label} preset` : `${label} alone`, rps);
   }
+  const otelDir = projects.find(([label]) => label === 'otel')[1];
+  row(
+    'otel, every request traced',
+    await measure(otelDir, otelStart, { ...otelEnv, OTEL_TRACES_SAMPLER: 'always_on' }),
+  );
+  row('otel without an endpoint (off)', await measure(otelDir, otelStart));
+  sink.close();
+  console.log(
+    `  otel (default sampling, 1 in 10) / minimal: ${(ratio.otel / ratio.minimal).toFixed(2)}× (target ≥ 0.85×)`,
+  );
   const standard = projects.at(-1)[1];
   row(
     'standard, every request logged',

@@ -14,6 +14,14 @@ export const versions = {
   pino: '^10.4.0',
   'pino-http': '^11.0.0',
   newrelic: '^14.5.1',
+  '@opentelemetry/api': '^1.10.0',
+  '@opentelemetry/sdk-node': '^0.301.0',
+  '@opentelemetry/instrumentation-http': '^0.301.0',
+  '@opentelemetry/instrumentation-express': '^0.72.0',
+  '@opentelemetry/instrumentation-pg': '^0.77.0',
+  '@opentelemetry/instrumentation-redis': '^0.72.0',
+  'import-in-the-middle': '^3.6.0',
+  morgan: '^1.12.1',
   'prom-client': '^15.1.3',
   pm2: '^7.0.4',
   pg: '^8.23.1',
@@ -39,6 +47,7 @@ export const versions = {
   // 0.x: a minor may break (drizzle-kit follows drizzle-orm's releases).
   'drizzle-kit': '^0.31.11',
   '@types/pg': '^8.23.1',
+  '@types/morgan': '^1.9.10',
 } as const;
 
 export type PackageName = keyof typeof versions;

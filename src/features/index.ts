@@ -12,6 +12,8 @@ import { rateLimit } from './rate-limit/feature.js';
 import { winston } from './winston/feature.js';
 import { pino } from './pino/feature.js';
 import { newrelic } from './newrelic/feature.js';
+import { otel } from './otel/feature.js';
+import { morgan } from './morgan/feature.js';
 import { metrics } from './metrics/feature.js';
 import { staticAssets } from './static/feature.js';
 import { docker } from './docker/feature.js';
@@ -30,6 +32,8 @@ export const allFeatures: readonly Feature[] = [
   winston,
   pino,
   newrelic,
+  otel,
+  morgan,
   metrics,
   staticAssets,
   docker,
@@ -51,8 +55,10 @@ export const appModuleOrder: readonly string[] = [
   // Before request logging and metrics: a refused request costs one check and a small 503, and
   // an overloaded process writes no log line per refused request (the episode is logged once).
   'load-shedding',
+  'otel',
   'pino',
   'winston',
+  'morgan',
   'nginx',
   'haproxy',
   'metrics',

@@ -103,6 +103,37 @@ const expected: Record<string, Expected> = {
       'NEW_RELIC_APPLICATION_LOGGING_FORWARDING_ENABLED',
     ],
   },
+  otel: {
+    files: [
+      'src/features/otel.ts',
+      'src/features/otel/register.ts',
+      'src/features/otel/sdk.ts',
+      'src/features/otel/settings.ts',
+      'src/features/otel/state.ts',
+      'test/otel.test.ts',
+    ],
+    dependencies: [
+      '@opentelemetry/api',
+      '@opentelemetry/instrumentation-express',
+      '@opentelemetry/instrumentation-http',
+      '@opentelemetry/instrumentation-pg',
+      '@opentelemetry/instrumentation-redis',
+      '@opentelemetry/sdk-node',
+      'import-in-the-middle',
+    ],
+    env: [
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_SERVICE_NAME',
+      'OTEL_TRACES_SAMPLER',
+      'OTEL_TRACES_SAMPLER_ARG',
+    ],
+  },
+  morgan: {
+    files: ['src/features/morgan.ts', 'test/morgan.test.ts'],
+    dependencies: ['morgan'],
+    devDependencies: ['@types/morgan'],
+    env: ['MORGAN_FORMAT'],
+  },
   metrics: {
     files: [
       'src/features/metrics.ts',

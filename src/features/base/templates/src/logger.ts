@@ -1,4 +1,4 @@
-import { currentRequestId } from './request-context.js';
+import { currentLogFields, currentRequestId } from './request-context.js';
 import { logLevels, type LogLevel } from './config.js';
 
 export type LogFields = Record<string, unknown>;
@@ -73,6 +73,7 @@ export function createConsoleLogger(level: LogLevel): Logger {
         time: new Date().toISOString(),
         message,
         ...(requestId && { requestId }),
+        ...currentLogFields(),
         ...fields,
       };
       process.stdout.write(`${JSON.stringify(line)}\n`);

@@ -4,6 +4,8 @@ import type { RequestHandler } from 'express';
 
 interface RequestStore {
   requestId: string;
+  /** Fields a feature adds to every log line of the request (otel: trace_id, span_id). */
+  logFields?: Record<string, string>;
 }
 
 const storage = new AsyncLocalStorage<RequestStore>();
@@ -11,6 +13,19 @@ const storage = new AsyncLocalStorage<RequestStore>();
 /** The id of the request being handled, wherever in its async call chain you are. */
 export function currentRequestId(): string | undefined {
   return storage.getStore()?.requestId;
+}
+
+type LogFieldsHook = () => Record<string, string> | undefined;
+let logFieldsHook: LogFieldsHook | undefined;
+
+/** Lets a feature add fields to every log line of a request, computed once as it starts. */
+export function setRequestLogFields(hook: LogFieldsHook | undefined): void {
+  logFieldsHook = hook;
+}
+
+/** The fields a feature added for the request being handled (none without such a feature). */
+export function currentLogFields(): Record<string, string> | undefined {
+  return storage.getStore()?.logFields;
 }
 
 const validId = /^[\w.:-]{1,128}$/;
@@ -25,6 +40,6 @@ export function requestId(): RequestHandler {
     const id = incoming && validId.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', id);
     res.locals.requestId = id;
-    storage.run({ requestId: id }, next);
+    storage.run({ requestId: id, logFields: logFieldsHook?.() }, next);
   };
 }

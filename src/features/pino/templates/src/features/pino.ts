@@ -11,7 +11,7 @@ import {
   type LogFields,
   type Logger,
 } from '../logger.js';
-import { currentRequestId } from '../request-context.js';
+import { currentLogFields, currentRequestId } from '../request-context.js';
 
 type AppPino = PinoLogger<'http'>;
 
@@ -73,7 +73,7 @@ export function createPino(level: LogLevel, destination?: DestinationStream): Ap
       redact: { paths: REDACT_PATHS, censor: REDACTED },
       mixin() {
         const requestId = currentRequestId();
-        return requestId === undefined ? {} : { requestId };
+        return requestId === undefined ? {} : { requestId, ...currentLogFields() };
       },
     },
     destination ?? pino.destination({ dest: 1, sync: true }),

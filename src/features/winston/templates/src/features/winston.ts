@@ -9,7 +9,7 @@ import {
   type LogFields,
   type Logger,
 } from '../logger.js';
-import { currentRequestId } from '../request-context.js';
+import { currentLogFields, currentRequestId } from '../request-context.js';
 
 function scrub(value: unknown, depth: number): unknown {
   if (value instanceof Error) return serializeError(value);
@@ -36,6 +36,7 @@ const requestContext = winston.format((info) => {
   }
   const requestId = currentRequestId();
   if (requestId !== undefined && info.requestId === undefined) info.requestId = requestId;
+  for (const [key, value] of Object.entries(currentLogFields() ?? {})) info[key] ??= value;
   return info;
 });
 
