@@ -9,6 +9,8 @@ function composeServices(project: ProjectContext): Record<string, unknown> {
   const password = '${REDIS_PASSWORD:?set REDIS_PASSWORD (e.g. openssl rand -hex 32)}';
   return {
     worker: {
+      // The app's image (the same build, the same tag): Compose builds it once per change.
+      build: '.',
       image: `${project.name}:0.1.0`,
       // argv, not a shell string: node is the process that gets SIGTERM (init forwards it).
       command: ['node', 'dist/worker.js'],
@@ -26,7 +28,7 @@ function composeServices(project: ProjectContext): Record<string, unknown> {
       cap_drop: ['ALL'],
       security_opt: ['no-new-privileges:true'],
       deploy: { replicas: 2, resources: { limits: { cpus: '1', memory: '512M' } } },
-      depends_on: { app: { condition: 'service_started' }, redis: { condition: 'service_healthy' } },
+      depends_on: { redis: { condition: 'service_healthy' } },
       // Above QUEUE_SHUTDOWN_TIMEOUT_MS: active jobs finish before Compose sends SIGKILL.
       stop_grace_period: '30s',
     },
@@ -58,7 +60,12 @@ export const queue: Feature = {
   // its workers need); the cache keeps node-redis. Two clients, one Redis.
   dependencies: ['bullmq', 'ioredis'],
   // The example job, its route and its test are the user's from the start.
-  createOnly: ['src/jobs/index.ts', 'src/jobs/report.ts', 'src/routes/reports.ts', 'test/reports.test.ts'],
+  createOnly: [
+    'src/jobs/index.ts',
+    'src/jobs/report.ts',
+    'src/routes/reports.ts',
+    'test/reports.test.ts',
+  ],
   scripts: () => ({
     worker: 'tsx watch --include .env src/worker.ts',
     'start:worker': 'node dist/worker.js',
@@ -77,7 +84,8 @@ export const queue: Feature = {
     {
       name: 'QUEUE_ATTEMPTS',
       example: '3',
-      comment: 'Tries per job (the first included); retries wait QUEUE_BACKOFF_MS, doubling each time.',
+      comment:
+        'Tries per job (the first included); retries wait QUEUE_BACKOFF_MS, doubling each time.',
     },
     {
       name: 'QUEUE_BACKOFF_MS',
@@ -98,7 +106,8 @@ export const queue: Feature = {
     {
       name: 'QUEUE_ENQUEUE_TIMEOUT_MS',
       example: '1000',
-      comment: 'enqueue() fails (503) after this when Redis is down or hung: a request never waits on it.',
+      comment:
+        'enqueue() fails (503) after this when Redis is down or hung: a request never waits on it.',
     },
     {
       name: 'QUEUE_SHUTDOWN_TIMEOUT_MS',
