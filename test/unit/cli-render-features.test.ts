@@ -105,6 +105,7 @@ const expected: Record<string, Expected> = {
       'REDIS_COMMAND_TIMEOUT_MS',
       'CACHE_TTL_SECONDS',
       'CACHE_MAX_ENTRIES',
+      'QUEUE_IN_PROCESS',
       'QUEUE_NAME',
       'QUEUE_CONCURRENCY',
       'QUEUE_ATTEMPTS',

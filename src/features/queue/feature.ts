@@ -72,6 +72,13 @@ export const queue: Feature = {
   }),
   env: () => [
     {
+      name: 'QUEUE_IN_PROCESS',
+      example: 'true',
+      comment:
+        'Production without REDIS_URL is refused at start; true runs jobs in the web process anyway (checks and demos, never real traffic).',
+      commented: true,
+    },
+    {
       name: 'QUEUE_NAME',
       example: 'jobs',
       comment: 'The BullMQ queue the app enqueues to and the workers take jobs from.',

@@ -1,4 +1,4 @@
-import { ConfigError, readInt, readString, readUrl, type Config } from '../../config.js';
+import { ConfigError, readEnum, readInt, readString, readUrl, type Config } from '../../config.js';
 
 export interface QueueSettings {
   /** The redis feature's REDIS_URL. Unset (development, tests): jobs run in this process. */
@@ -17,7 +17,8 @@ export interface QueueSettings {
 
 export function readQueueSettings(env: NodeJS.ProcessEnv, config: Config): QueueSettings {
   const redisUrl = readUrl(env, 'REDIS_URL');
-  if (!redisUrl && config.nodeEnv === 'production') {
+  const inProcess = readEnum(env, 'QUEUE_IN_PROCESS', ['true', 'false'], 'false') === 'true';
+  if (!redisUrl && !inProcess && config.nodeEnv === 'production') {
     throw new ConfigError(
       'REDIS_URL is required in production by the queue (without it jobs would run in the web process)',
     );
