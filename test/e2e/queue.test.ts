@@ -148,6 +148,17 @@ describe.skipIf(!hasBinary('redis-server'))('queue feature (real redis-server)',
     }
   });
 
+  it('runs jobs in the app process without REDIS_URL in development, and says so once', async () => {
+    const app = await startApp(dir, { NODE_ENV: 'development', LOG_LEVEL: 'info' });
+    apps.push(app);
+    const first = await post(app, { text: 'local', rounds: 10 });
+    const second = await post(app, { text: 'local', rounds: 20 });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(await completedBy(app, first.body.id)).toBe(app.pid);
+    expect(await completedBy(app, second.body.id)).toBe(app.pid);
+    expect(app.output().match(/jobs run in this process/g)).toHaveLength(1);
+  });
+
   it('runs 1,000 jobs on two workers, each exactly once, and reports the queue in /metrics', async () => {
     const app = await startQueueApp('thousand');
     const a = startWorker('thousand');

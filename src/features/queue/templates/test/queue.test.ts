@@ -73,6 +73,19 @@ describe('queue feature', () => {
     expect(calls).toBe(3);
   });
 
+  it('de-duplicates by job id: the same id runs once, also when sent again after it finished', async () => {
+    let runs = 0;
+    const count = async () => ++runs;
+    const local = new InProcessJobQueue(settings(), { count }, logger);
+    expect(await local.enqueue('count', {}, { jobId: 'once' })).toBe('once');
+    expect(await local.enqueue('count', {}, { jobId: 'once' })).toBe('once');
+    await until(async () => (await local.status('once'))?.state === 'completed');
+    await local.enqueue('count', {}, { jobId: 'once' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(runs).toBe(1);
+    expect(await local.status('once')).toMatchObject({ state: 'completed', result: 1 });
+  });
+
   it('keeps only the last QUEUE_KEEP_COMPLETED finished jobs', async () => {
     const ok = async () => 'done';
     const local = new InProcessJobQueue(settings({ QUEUE_KEEP_COMPLETED: '2' }), { ok }, logger);
