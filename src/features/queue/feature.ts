@@ -59,13 +59,11 @@ export const queue: Feature = {
   // BullMQ talks to Redis through ioredis (its long-standing driver, with the blocking commands
   // its workers need); the cache keeps node-redis. Two clients, one Redis.
   dependencies: ['bullmq', 'ioredis'],
-  // The example job, its route and its test are the user's from the start.
-  createOnly: [
-    'src/jobs/index.ts',
-    'src/jobs/report.ts',
-    'src/routes/reports.ts',
-    'test/reports.test.ts',
-  ],
+  // The example route and its test are the user's from the start. The handlers (src/jobs/) are
+  // generated like the feature's modules, because the worker and the app import them: `add queue`
+  // must write them too (it never writes createOnly files). Edit them freely: a later change the
+  // CLI would make to an edited file is a conflict, never a silent overwrite.
+  createOnly: ['src/routes/reports.ts', 'test/reports.test.ts'],
   scripts: () => ({
     worker: 'tsx watch --include .env src/worker.ts',
     'start:worker': 'node dist/worker.js',

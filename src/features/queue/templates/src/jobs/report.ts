@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * An example job, yours to change or delete: CPU-heavy work that would block an HTTP process
+ * An example job, yours to change (see src/jobs/index.ts): CPU-heavy work that would block an HTTP process
  * (iterated SHA-256, sized by the input and bounded). It yields to the event loop every few
  * milliseconds so that the worker keeps renewing its job locks and runs other jobs alongside.
  */
