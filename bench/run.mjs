@@ -6,7 +6,8 @@
 //      each in-app feature alone and `standard` (one worker), with the server pinned to CPU 0 and
 //      the load generator (autocannon) to CPU 1 when taskset and two CPUs are there; then
 //      `cluster` with 2 workers against 1 (unpinned: the load generator shares the cores).
-// Flags: --runs N (default 15), --skip-throughput, --duration S (default 8).
+//   4. The queue feature: enqueue jobs/s and enqueue-to-finish latency with two workers.
+// Flags: --runs N (default 15), --skip-throughput, --skip-queue, --duration S (default 8).
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
@@ -266,6 +267,103 @@ process.on('SIGTERM', () => process.exit(0));
   );
 }
 
+/**
+ * The queue feature: jobs/s accepted by POST /api/reports (enqueue into Redis, 50 clients) and
+ * enqueue-to-finish latency with two worker processes, read from BullMQ's own job timestamps.
+ * Tiny jobs (1 hash round): this measures the queue, not the work.
+ */
+async function queueBench(jobs = 2000) {
+  if (spawnSync('redis-server', ['--version']).status !== 0) {
+    console.log('\nQueue: skipped (no redis-server)');
+    return;
+  }
+  const dir = generate('q-queue', ['--features', 'redis,queue']);
+  const redisPort = await freePort();
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const REDIS_URL = `redis://127.0.0.1:${redisPort}`;
+  const queueEnv = { REDIS_URL, LOG_LEVEL: 'warn', QUEUE_KEEP_COMPLETED: String(jobs * 2) };
+  await new Promise((r) => setTimeout(r, 300));
+  const server = await startServer('dist/main.js', dir, queueEnv, false);
+  const workers = [0, 1].map(() =>
+    spawn(process.execPath, ['dist/worker.js'], {
+      cwd: dir,
+      env: { ...env, NODE_ENV: 'production', QUEUE_CONCURRENCY: '8', ...queueEnv },
+      stdio: 'ignore',
+    }),
+  );
+  const { default: Redis } = await import(
+    join(dir, 'node_modules', 'ioredis', 'built', 'index.js')
+  );
+  const client = new Redis(REDIS_URL);
+  try {
+    const ids = [];
+    const post = async (i) => {
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: `job ${i}`, rounds: 1 }),
+      });
+      if (res.status !== 202) throw new Error(`POST /api/reports answered ${res.status}`);
+      ids.push((await res.json()).id);
+    };
+    /** Seconds for `jobs` calls of `send`, 50 at a time. */
+    const burst = async (send) => {
+      const began = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          while (next < jobs) await send(next++);
+        }),
+      );
+      return (performance.now() - began) / 1000;
+    };
+    // The reference on this machine, now: the same POSTs to /api/echo, which enqueues nothing.
+    const echoSeconds = await burst(async (i) => {
+      const res = await fetch(`http://127.0.0.1:${server.port}/api/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ text: `job ${i}`, rounds: 1 }),
+      });
+      await res.arrayBuffer();
+    });
+    const started = performance.now();
+    const enqueueSeconds = await burst(post);
+    const completedKey = 'bull:jobs:completed';
+    while ((await client.zcard(completedKey)) < jobs) await new Promise((r) => setTimeout(r, 50));
+    const allSeconds = (performance.now() - started) / 1000;
+    const pipeline = client.pipeline();
+    for (const id of ids) pipeline.hmget(`bull:jobs:${id}`, 'timestamp', 'finishedOn');
+    const latencies = (await pipeline.exec()).map(([, [t, f]]) => Number(f) - Number(t));
+    const sorted = latencies.sort((a, b) => a - b);
+    const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+    console.log(
+      `\nQueue (redis-server on loopback, ${jobs} tiny jobs, 50 clients, 2 workers × 8):`,
+    );
+    console.log(
+      `  enqueue (POST /api/reports → 202): ${Math.round(jobs / enqueueSeconds)} jobs/s; POST /api/echo (no queue): ${Math.round(jobs / echoSeconds)} req/s; ratio ${(echoSeconds / enqueueSeconds).toFixed(2)}×`,
+    );
+    console.log(
+      `  all ${jobs} processed in ${allSeconds.toFixed(1)} s: ${Math.round(jobs / allSeconds)} jobs/s end to end`,
+    );
+    console.log(
+      `  enqueue → finished latency: p50 ${at(0.5)} ms, p99 ${at(0.99)} ms (while the queue drains the burst)`,
+    );
+  } finally {
+    client.disconnect();
+    await server.stop();
+    for (const w of workers) w.kill('SIGTERM');
+    await Promise.all(
+      workers.map((w) => new Promise((r) => (w.exitCode === null ? w.once('exit', r) : r()))),
+    );
+    redis.kill('SIGTERM');
+  }
+}
+
 // Last: the helpers above are module constants, defined only once this line is reached.
 if (!args.includes('--skip-throughput')) await throughput();
+if (!args.includes('--skip-queue')) await queueBench();
 rmSync(work, { recursive: true, force: true });

@@ -28,6 +28,8 @@ export const versions = {
   'drizzle-orm': '^0.45.4',
   '@electric-sql/pglite': '^0.5.17',
   zod: '^4.6.7',
+  bullmq: '^6.7.0',
+  ioredis: '^6.0.0',
   // development
   typescript: '~6.0.3',
   '@types/node': '^24.19.4',

@@ -8,6 +8,7 @@ import { cluster } from './cluster/feature.js';
 import { pm2 } from './pm2/feature.js';
 import { redis } from './redis/feature.js';
 import { postgres } from './postgres/feature.js';
+import { queue } from './queue/feature.js';
 import { rateLimit } from './rate-limit/feature.js';
 import { winston } from './winston/feature.js';
 import { pino } from './pino/feature.js';
@@ -28,6 +29,7 @@ export const allFeatures: readonly Feature[] = [
   pm2,
   redis,
   postgres,
+  queue,
   rateLimit,
   winston,
   pino,
@@ -66,6 +68,7 @@ export const appModuleOrder: readonly string[] = [
   'rate-limit',
   'postgres',
   'redis',
+  'queue',
 ];
 
 /** Features a user can choose (everything but the always-on base app). */

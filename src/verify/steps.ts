@@ -207,6 +207,8 @@ async function boot(options: VerifyOptions): Promise<void> {
       NODE_ENV: 'production',
       // postgres needs DATABASE_URL in production: boot on its embedded PGlite (others ignore it).
       DATABASE_URL: 'pglite:memory',
+      // queue needs REDIS_URL in production: boot with jobs in process (others ignore it).
+      QUEUE_IN_PROCESS: 'true',
       LOG_LEVEL: 'warn',
       WEB_CONCURRENCY: '2',
     }),

@@ -60,6 +60,8 @@ export async function startApp(
       NODE_ENV: 'production',
       // postgres needs DATABASE_URL in production: boot on its embedded PGlite (others ignore it).
       DATABASE_URL: 'pglite:memory',
+      // queue needs REDIS_URL in production: jobs in process unless a test sets REDIS_URL.
+      QUEUE_IN_PROCESS: 'true',
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'warn',

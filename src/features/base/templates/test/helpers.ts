@@ -13,7 +13,14 @@ export function testContext(
 ): AppContext {
   // DATABASE_URL: a test that asks for production still runs on the embedded database (the
   // postgres feature requires the variable in production; without that feature it is unused).
-  const vars = { NODE_ENV: 'test', LOG_LEVEL: 'error', DATABASE_URL: 'pglite:memory', ...env };
+  // QUEUE_IN_PROCESS: likewise, jobs in process (the queue feature requires REDIS_URL otherwise).
+  const vars = {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'error',
+    DATABASE_URL: 'pglite:memory',
+    QUEUE_IN_PROCESS: 'true',
+    ...env,
+  };
   const config: Config = loadConfig(vars);
   return {
     config,
