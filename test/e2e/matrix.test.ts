@@ -43,6 +43,7 @@ describe('presets with a real install and the CLI’s own test-build', () => {
     const full = [
       'cluster',
       'redis',
+      'queue',
       'rate-limit',
       'winston',
       'newrelic',
@@ -51,6 +52,7 @@ describe('presets with a real install and the CLI’s own test-build', () => {
       'docker',
       'nginx',
       'kubernetes',
+      'load-shedding',
     ];
     expect(resolveFeatures(presetFeatures('full'))).toEqual(full);
     const project = await generateVerified(parent, 'full-app', ['--preset', 'full']);

@@ -68,6 +68,7 @@ describe('feature resolution', () => {
     expect(presetFeatures('full')).toEqual([
       'cluster',
       'redis',
+      'queue',
       'rate-limit',
       'winston',
       'newrelic',
