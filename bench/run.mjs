@@ -2,6 +2,8 @@
 //   1. CLI start-up: `--help` against express-generator's.
 //   2. Generating a project (no install, no verify): the base app and the full preset, each
 //      against express-generator generating its app.
+//   2b. The same two comparisons with hyperfine when it is installed (its median wall time, and
+//      the mean CPU time, user + system, which a busy shared machine disturbs less).
 //   3. Throughput of generated apps against a bare Express 5 app with one JSON route: `minimal`,
 //      each in-app feature alone and `standard` (one worker), with the server pinned to CPU 0 and
 //      the load generator (autocannon) to CPU 1 when taskset and two CPUs are there; then
@@ -9,7 +11,7 @@
 //   4. The queue feature: enqueue jobs/s and enqueue-to-finish latency with two workers.
 // Flags: --runs N (default 15), --skip-throughput, --skip-queue, --duration S (default 8).
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +78,39 @@ compare(
   (i) => time([ours, `full-${i}`, '--preset', 'full', '--yes', '--no-install', '--no-git'], work),
   (i) => time([theirs, '--no-view', `theirs-full-${i}`], work),
 );
+
+/** hyperfine's median wall time and mean CPU time of each command, in ms (one run, side by side). */
+function hyperfine(label, commands, prepare) {
+  const json = join(work, 'hyperfine.json');
+  const argv = ['-N', '--warmup', '3', '--runs', String(runs), '--export-json', json];
+  if (prepare) argv.push('--prepare', prepare);
+  const r = spawnSync('hyperfine', [...argv, ...commands], { env, stdio: 'ignore' });
+  if (r.status !== 0) throw new Error(`hyperfine failed for ${label}`);
+  const [a, b] = JSON.parse(readFileSync(json, 'utf8')).results.map((x) => ({
+    wall: x.median * 1000,
+    cpu: (x.user + x.system) * 1000,
+  }));
+  console.log(
+    `${label.padEnd(44)} ours ${fmt(a.wall).padStart(10)}   express-generator ${fmt(b.wall).padStart(10)}   ratio ${(a.wall / b.wall).toFixed(2)}×   CPU ${fmt(a.cpu)} / ${fmt(b.cpu)} = ${(a.cpu / b.cpu).toFixed(2)}×`,
+  );
+}
+
+if (spawnSync('hyperfine', ['--version']).status === 0) {
+  console.log(`\nThe same with hyperfine (median wall time; CPU: mean user + system):`);
+  const node = process.execPath;
+  hyperfine('--help', [`${node} ${ours} --help`, `${node} ${theirs} --help`]);
+  const [a, b] = [join(work, 'hf-ours'), join(work, 'hf-theirs')];
+  hyperfine(
+    'generate the full preset (no install)',
+    [
+      `${node} ${ours} ${a} --preset full --yes --no-install --no-git`,
+      `${node} ${theirs} --no-view ${b}`,
+    ],
+    `rm -rf ${a} ${b}`,
+  );
+} else {
+  console.log('\n(hyperfine is not installed: apt-get install hyperfine for its comparison)');
+}
 
 function freePort() {
   return new Promise((resolve) => {

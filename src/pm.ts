@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { PackageManager } from './features/types.js';
 
 export const packageManagers: readonly PackageManager[] = ['npm', 'pnpm', 'yarn'];
@@ -28,8 +28,9 @@ export function detectPackageManager(env: NodeJS.ProcessEnv = process.env): Pack
 
 /**
  * The exact version of `pm` this run uses: from npm_config_user_agent when `pm` launched us,
- * else from `pm --version` on PATH (run in the temp folder, away from any project's
- * `packageManager` field), else the fallback. A project records it in `packageManager`.
+ * else from the package the executable on PATH belongs to, else from `pm --version` (run in the
+ * temp folder, away from any project's `packageManager` field), else the fallback. A project
+ * records it in `packageManager`.
  */
 export function detectPackageManagerVersion(
   pm: PackageManager,
@@ -38,7 +39,10 @@ export function detectPackageManagerVersion(
   const [agentName, agentVersion] =
     (env.npm_config_user_agent ?? '').split(' ')[0]?.split('/') ?? [];
   if (agentName === pm && agentVersion && SEMVER.test(agentVersion)) return agentVersion;
-  if (isOnPath(pm, env)) {
+  const executable = findOnPath(pm, env);
+  if (executable) {
+    const installed = installedVersion(pm, executable);
+    if (installed) return installed;
     try {
       const out = execFileSync(pm, ['--version'], {
         cwd: tmpdir(),
@@ -53,6 +57,41 @@ export function detectPackageManagerVersion(
     }
   }
   return fallbackVersions[pm];
+}
+
+/** Package names whose version is the version of `pm` they install (its bin links into them). */
+const packageNames: Readonly<Record<PackageManager, readonly string[]>> = {
+  npm: ['npm'],
+  pnpm: ['pnpm', '@pnpm/exe'],
+  // Yarn 1 may hand over to another version (`yarn-path` in ~/.yarnrc): only `--version` knows.
+  yarn: [],
+};
+
+/**
+ * The version in the package.json next to the file `executable` links to, when that package is
+ * `pm` itself (npm's and pnpm's bin entries are symlinks into their package): no process to
+ * start, which is most of the time of a `create` without install (npm takes ~0.2 s to answer).
+ */
+function installedVersion(pm: PackageManager, executable: string): string | undefined {
+  try {
+    let dir = dirname(realpathSync(executable));
+    for (let up = 0; up < 3; up++, dir = dirname(dir)) {
+      let text: string;
+      try {
+        text = readFileSync(join(dir, 'package.json'), 'utf8');
+      } catch {
+        continue;
+      }
+      const pkg = JSON.parse(text) as { name?: unknown; version?: unknown };
+      const ours = typeof pkg.name === 'string' && packageNames[pm].includes(pkg.name);
+      return ours && typeof pkg.version === 'string' && SEMVER.test(pkg.version)
+        ? pkg.version
+        : undefined;
+    }
+  } catch {
+    // unreadable: ask the package manager instead
+  }
+  return undefined;
 }
 
 /** Yarn 2 and later ("Berry"): other commands and files than Yarn 1. */
@@ -134,14 +173,19 @@ export function packageManagerCommands(
 
 /** Whether an executable is on PATH. */
 export function isOnPath(command: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return findOnPath(command, env) !== undefined;
+}
+
+/** The first executable named `command` on PATH. */
+function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
   for (const dir of (env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     try {
       accessSync(join(dir, command), constants.X_OK);
-      return true;
+      return join(dir, command);
     } catch {
       // keep looking
     }
   }
-  return false;
+  return undefined;
 }

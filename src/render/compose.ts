@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import type { Feature, ProjectContext } from '../features/types.js';
 
 type Doc = Record<string, unknown>;
@@ -32,6 +33,5 @@ export async function renderCompose(
   for (const feature of ordered) mergeInto(services, feature.composeServices?.(project) ?? {});
   // singleQuote: the project's prettier style. YAML 1.1 quotes strings such as 'no' or '22:22' that
   // 1.1 parsers would read as booleans or numbers.
-  const { stringify } = await import('yaml');
   return stringify({ services }, { lineWidth: 0, singleQuote: true, version: '1.1' });
 }

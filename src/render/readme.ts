@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Feature } from '../features/types.js';
 import { templatesDir } from '../paths.js';
@@ -23,7 +23,7 @@ export async function renderReadme(
     const file = join(templatesDir(feature.id), README_TEMPLATE);
     let source: string;
     try {
-      source = await readFile(file, 'utf8');
+      source = readFileSync(file, 'utf8');
     } catch {
       continue;
     }

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { getFeature } from '../features/index.js';
 import type { Feature, PackageManager, ProjectContext } from '../features/types.js';
@@ -61,10 +61,11 @@ export async function renderProject(input: ProjectInput): Promise<FileTree> {
 
   for (const feature of features) {
     const dir = templatesDir(feature.id);
-    for (const file of await listFiles(dir)) {
+    for (const file of listFiles(dir)) {
       const rel = relative(dir, file).split(sep).join('/');
       if (rel === README_TEMPLATE) continue;
-      const source = await readFile(file, 'utf8');
+      // Synchronous: ~150 small files, read faster one by one than through the thread pool.
+      const source = readFileSync(file, 'utf8');
       const isTemplate = rel.endsWith('.ejs');
       const content = isTemplate ? ejs.render(source, locals, { filename: file }) : source;
       // A template that renders to nothing means "this file is not needed for these options".
@@ -88,10 +89,10 @@ function renamed(rel: string): string {
   return [...parts, RENAMES[last] ?? last].join('/');
 }
 
-async function listFiles(dir: string): Promise<string[]> {
+function listFiles(dir: string): string[] {
   let entries;
   try {
-    entries = await readdir(dir, { withFileTypes: true, recursive: true });
+    entries = readdirSync(dir, { withFileTypes: true, recursive: true });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;

@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { safeProjectPath } from './safe-path.js';
+import { isPlainRelativePath, safeProjectPath } from './safe-path.js';
 
 /**
  * The one way to read a file of the user's project: as bytes (never decoded and re-encoded, so
@@ -21,9 +22,17 @@ export async function readProjectFile(
   }
 }
 
-/** A reader bound to one project, as planChanges wants it. */
+/**
+ * A reader bound to one project, as planChanges wants it. A folder that does not exist yet (the
+ * usual `create`) holds no files: the disk is asked once, not twice per planned file.
+ */
 export function projectReader(root: string): (path: string) => Promise<Buffer | undefined> {
-  return (path) => readProjectFile(root, path);
+  let rootExists: boolean | undefined;
+  return async (path) => {
+    rootExists ??= existsSync(root);
+    if (!rootExists && isPlainRelativePath(path)) return undefined;
+    return readProjectFile(root, path);
+  };
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,6 +55,37 @@ describe('package manager version', () => {
     expect(detectPackageManagerVersion('pnpm', { PATH: bin })).toBe(fallbackVersions.pnpm);
     expect(detectPackageManagerVersion('npm', { PATH: bin })).toBeUndefined();
     await rm(bin, { recursive: true });
+  });
+
+  it("reads the version from the package npm's or pnpm's executable links into, without running it", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'cse-pm-unit-'));
+    const bin = join(root, 'bin');
+    await mkdir(bin);
+    // Installed as npm installs them: bin/<name> → <package>/bin/<script>. The scripts answer a
+    // different version, so a result of 10.1.2 / 11.2.3 shows that nothing was run.
+    const installs: [string, string][] = [
+      ['pnpm', '10.1.2'],
+      ['npm', '11.2.3'],
+      ['yarn', '1.22.19'],
+    ];
+    for (const [pkg, version] of installs) {
+      await mkdir(join(root, pkg, 'bin'), { recursive: true });
+      await writeFile(join(root, pkg, 'package.json'), JSON.stringify({ name: pkg, version }));
+      await writeFile(join(root, pkg, 'bin', 'cli.js'), '#!/bin/sh\necho 9.9.9\n');
+      await chmod(join(root, pkg, 'bin', 'cli.js'), 0o755);
+      await symlink(join(root, pkg, 'bin', 'cli.js'), join(bin, pkg));
+    }
+    expect(detectPackageManagerVersion('pnpm', { PATH: bin })).toBe('10.1.2');
+    expect(detectPackageManagerVersion('npm', { PATH: bin })).toBe('11.2.3');
+    // Yarn 1 may hand over to another version (yarn-path): it is asked.
+    expect(detectPackageManagerVersion('yarn', { PATH: bin })).toBe('9.9.9');
+    // A link into some other package (a corepack shim): the package manager is asked.
+    await writeFile(
+      join(root, 'pnpm', 'package.json'),
+      JSON.stringify({ name: 'corepack', version: '0.34.0' }),
+    );
+    expect(detectPackageManagerVersion('pnpm', { PATH: bin })).toBe('9.9.9');
+    await rm(root, { recursive: true });
   });
 
   it('tells Yarn Berry from Yarn 1, the fallback being Berry', () => {

@@ -1,3 +1,5 @@
+import express from 'express';
+import helmet from 'helmet';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
@@ -19,6 +21,23 @@ describe('the app', () => {
     const res = await request(app).get('/api/probe');
     expect(res.headers['x-powered-by']).toBeUndefined();
     expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it("sends every security header helmet sends, with helmet's values", async () => {
+    const reference = express();
+    reference.disable('x-powered-by');
+    reference.use(helmet());
+    reference.get('/api/probe', (_req, res) => {
+      res.json({ ok: true });
+    });
+    const expected = (await request(reference).get('/api/probe')).headers;
+    const app = await createApp(testContext(), [...features, probe]);
+    const actual = (await request(app).get('/api/probe')).headers;
+    // What differs per response or belongs to the body and connection, not to security.
+    const perResponse = ['date', 'etag', 'connection', 'keep-alive', 'content-length'];
+    const security = Object.keys(expected).filter((name) => !perResponse.includes(name));
+    expect(security.length).toBeGreaterThan(8);
+    for (const name of security) expect(actual[name], name).toBe(expected[name]);
   });
 
   it('echoes a sane incoming request id and makes one otherwise', async () => {
