@@ -6,6 +6,14 @@ import { registerRemove } from './commands/remove.js';
 import { ExitCode } from './errors.js';
 import { cliVersion } from './version.js';
 
+// `create-scalable-express --help | head -3`: a reader that stops early is not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(Number(process.exitCode ?? 0));
+    throw error;
+  });
+}
+
 const EXIT_CODES = `
 Exit codes:
   0    done (and verified, unless --no-verify / --no-install)
