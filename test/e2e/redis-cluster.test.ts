@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { hasBinary } from '../helpers/binaries.js';
@@ -13,7 +13,8 @@ import { tempDir } from '../helpers/tmp.js';
  * `redis-server --cluster-enabled yes` and joined by `redis-cli --cluster create`, one project
  * generated with `--features redis,rate-limit` (full test-build), its built app booted with
  * REDIS_CLUSTER_NODES. Then one master is killed (its slots have no replica: they fail) and
- * restarted (the cluster heals).
+ * restarted (the cluster heals). The same project then runs on Sentinel (one master, one
+ * sentinel): cache in the master, the master killed and restarted.
  */
 
 /**
@@ -28,26 +29,39 @@ interface Node {
   stop(): Promise<void>;
 }
 
-async function startNode(dir: string, port: number, busPort: number): Promise<Node> {
-  const { child, output } = spawnTracked('redis-server', [
-    ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
-    ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)],
-    ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--dir', dir],
-    ...['--save', '', '--appendonly', 'no'],
-  ]);
+/** Starts a redis-server process, waiting for `readyLine` in its output. */
+async function startServer(args: string[], readyLine: string): Promise<() => Promise<void>> {
+  const { child, output } = spawnTracked('redis-server', args);
   const deadline = Date.now() + 10_000;
-  while (!output().includes('Ready to accept connections')) {
-    if (Date.now() > deadline) throw new Error(`redis-server ${port} did not start:\n${output()}`);
+  while (!output().includes(readyLine)) {
+    if (Date.now() > deadline) throw new Error(`redis-server did not start:\n${output()}`);
     await sleep(50);
   }
-  return {
-    port,
-    busPort,
-    async stop() {
-      child.kill('SIGKILL');
-      await child;
-    },
+  return async () => {
+    child.kill('SIGKILL');
+    await child;
   };
+}
+
+async function startNode(dir: string, port: number, busPort: number): Promise<Node> {
+  const stop = await startServer(
+    [
+      ...['--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1'],
+      ...['--cluster-enabled', 'yes', '--cluster-config-file', join(dir, `nodes-${port}.conf`)],
+      ...['--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--dir', dir],
+      ...['--save', '', '--appendonly', 'no'],
+    ],
+    'Ready to accept connections',
+  );
+  return { port, busPort, stop };
+}
+
+/** A plain Redis server (a Sentinel-watched master) on `port`. */
+function startMaster(port: number): Promise<() => Promise<void>> {
+  return startServer(
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    'Ready to accept connections',
+  );
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -125,6 +139,12 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
   const keysByNode = new Map<Node, string[]>();
 
   beforeAll(async () => {
+    // The project first: no Redis process idles through the install.
+    const project = await generateVerified(tempDir(), 'cache-app', [
+      '--features',
+      'redis,rate-limit',
+    ]);
+    dir = project.dir;
     clusterDir = tempDir('cse-rcluster-');
     for (let i = 0; i < 3; i++)
       nodes.push(await startNode(clusterDir, await freePort(), await freePort()));
@@ -137,11 +157,6 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
     await clusterOk(nodes);
     nodesEnv = nodes.map((n) => `127.0.0.1:${n.port}`).join(',');
 
-    const project = await generateVerified(tempDir(), 'cache-app', [
-      '--features',
-      'redis,rate-limit',
-    ]);
-    dir = project.dir;
     const env = {
       REDIS_CLUSTER_NODES: nodesEnv,
       RATE_LIMIT_MAX: String(LIMIT),
@@ -156,9 +171,13 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
       );
   });
 
+  /** Sentinel's servers, stopped with the rest. */
+  const stops: (() => Promise<void>)[] = [];
+
   afterAll(async () => {
     for (const app of apps) await app.stop('SIGKILL').catch(() => undefined);
     for (const node of nodes) await node.stop().catch(() => undefined);
+    for (const stop of stops) await stop().catch(() => undefined);
   });
 
   it('documents the three ways to reach Redis', async () => {
@@ -229,6 +248,8 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
       for (let n = 1; n <= 6; n++) answers.push(await get(a, `/api/slow?n=${n}`, newClient()));
     }
     expect(answers.filter((r) => r.status !== 200)).toEqual([]);
+    /** By now every live master refuses all keys (CLUSTERDOWN), though they answer PING. */
+    const refusingSince = a.output().length;
     // A miss runs the handler (300 ms); each Redis command is bounded by 250 ms and, with the
     // node gone, fails at once. 3 s is far above that even on a busy 2-core machine, and far
     // below a request waiting on a dead node's connection.
@@ -240,6 +261,25 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
     for (let i = 0; i < LIMIT + 1; i++) local.push((await get(a, '/api/hello', limited)).status);
     expect(local).toEqual([...Array<number>(LIMIT).fill(200), 429]);
     expect(a.output()).toContain('counting locally');
+    // The breaker stays open while the cluster refuses keys: its probe asks for cluster_state,
+    // so it does not close (and reopen) every probe interval (500 ms) as a PING probe would.
+    await sleep(1500);
+    expect(a.output().slice(refusingSince)).not.toContain('circuit closed');
+
+    // With full coverage off (the README's advice for a cache) the live masters serve their own
+    // slots again: the breaker closes on their cluster_state and their keys are hits, while the
+    // dead master's keys stay misses. (A probe that must reach every master would stay open.)
+    const live = nodes.slice(0, 2);
+    for (const node of live) {
+      await redisCli(node.port, 'CONFIG', 'SET', 'cluster-require-full-coverage', 'no');
+    }
+    await clusterOk(live);
+    const kept = Number(keysByNode.get(nodes[0]!)?.[0]?.split(':').pop());
+    await eventually(
+      () => get(a, `/api/slow?n=${kept}`, newClient()),
+      (r) => r.cache === 'HIT',
+    );
+    expect((await get(a, `/api/slow?n=${lostN}`, newClient())).cache).toBe('MISS');
 
     // Restarted with its nodes.conf: it rejoins as the owner of its slots.
     nodes[2] = await startNode(clusterDir, victim.port, victim.busPort);
@@ -253,5 +293,60 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
     expect((await get(a, `/api/slow?n=${lostN}`, newClient())).cache).toBe('HIT');
     expect(await keysOn(nodes[2]!, `cache-app:fn:slow:${lostN}`)).toEqual([lost[0]]);
     expect(a.output()).toContain('circuit closed');
+  });
+
+  it('with Sentinel: finds the master, caches in it, survives its death and follows it back', async () => {
+    const masterPort = await freePort();
+    const sentinelPort = await freePort();
+    let stopMaster = await startMaster(masterPort);
+    stops.push(() => stopMaster());
+    // Sentinel rewrites its config file: one of its own in the temp folder.
+    const conf = join(clusterDir, 'sentinel.conf');
+    await writeFile(
+      conf,
+      [
+        `port ${sentinelPort}`,
+        'bind 127.0.0.1',
+        `sentinel monitor mymaster 127.0.0.1 ${masterPort} 1`,
+        'sentinel down-after-milliseconds mymaster 2000',
+        '',
+      ].join('\n'),
+    );
+    stops.push(await startServer([conf, '--sentinel'], '+monitor master mymaster'));
+    const app = await startApp(dir, {
+      REDIS_SENTINELS: `127.0.0.1:${sentinelPort}`,
+      REDIS_SENTINEL_MASTER: 'mymaster',
+      TRUST_PROXY: '1',
+      LOG_LEVEL: 'info',
+    });
+    apps.push(app);
+    onTestFailed(() => console.log(app.output()));
+    await eventually(
+      () => readyz(app),
+      (r) => JSON.stringify(r).includes('"redis":"ok"'),
+    );
+    expect((await get(app, '/api/slow?n=1', newClient())).cache).toBe('MISS');
+    expect((await get(app, '/api/slow?n=1', newClient())).cache).toBe('HIT');
+    const master: Node = { port: masterPort, busPort: 0, stop: () => stopMaster() };
+    expect(await keysOn(master, 'cache-app:fn:*')).toEqual(['cache-app:fn:slow:1']);
+
+    await stopMaster();
+    const answers: Answer[] = [];
+    for (let i = 0; i < 10; i++) answers.push(await get(app, '/api/slow?n=2', newClient()));
+    expect(answers.filter((r) => r.status !== 200)).toEqual([]);
+    // The first requests each wait for a few command timeouts (250 ms), until the breaker opens.
+    expect(Math.max(...answers.map((r) => r.ms))).toBeLessThan(3000);
+    expect(await readyz(app)).toEqual({ status: 'degraded', checks: { redis: 'degraded' } });
+
+    stopMaster = await startMaster(masterPort);
+    await eventually(
+      () => readyz(app),
+      (r) => JSON.stringify(r).includes('"redis":"ok"'),
+    );
+    expect((await get(app, '/api/slow?n=3', newClient())).cache).toBe('MISS');
+    expect((await get(app, '/api/slow?n=3', newClient())).cache).toBe('HIT');
+    // node-redis's Sentinel client holds commands while the master is away and sends them once
+    // it is back (the requests stopped waiting at the command timeout): a late write may land.
+    expect(await keysOn(master, 'cache-app:fn:*')).toContain('cache-app:fn:slow:3');
   });
 });

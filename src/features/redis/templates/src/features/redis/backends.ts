@@ -3,6 +3,7 @@
  * so the cache, the rate limiter and the breaker work the same with each.
  */
 import { createClient, createCluster, createSentinel } from 'redis';
+import { withTimeout } from '../../breaker.js';
 
 /** Where Redis is: one server (REDIS_URL), a Cluster, or a master watched by Sentinel. */
 export type RedisTarget =
@@ -22,6 +23,9 @@ export type RedisTarget =
 
 /** Longest pause between reconnect attempts: Redis coming back is noticed within this. */
 const MAX_RECONNECT_DELAY_MS = 2000;
+
+/** A Cluster probe waits this long for a node's answer, then the next one asks another node. */
+const CLUSTER_PROBE_TIMEOUT_MS = 2000;
 
 /** Retry forever with a capped, jittered backoff: Redis coming back resumes without a restart. */
 export function reconnectDelay(retries: number): number {
@@ -102,9 +106,11 @@ function clusterBackend(target: Extract<RedisTarget, { mode: 'cluster' }>): Back
     },
     connect: () => cluster.connect(),
     // A cluster with an uncovered slot (a master down, no replica) answers keyed commands with
-    // CLUSTERDOWN while PING still works: ask any node whether the cluster serves.
+    // CLUSTERDOWN while PING still works: ask any node whether the cluster serves. Bounded: a
+    // hung node must not hold the breaker open once the others serve (after a failover).
     probe: async () => {
-      const info = String(await cluster.sendCommand(undefined, true, ['CLUSTER', 'INFO']));
+      const ask = cluster.sendCommand(undefined, true, ['CLUSTER', 'INFO']);
+      const info = String(await withTimeout(ask, CLUSTER_PROBE_TIMEOUT_MS));
       if (!info.includes('cluster_state:ok')) throw new Error('redis cluster state is not ok');
     },
     allAnswer: async () => {
