@@ -293,6 +293,9 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
     expect((await get(a, `/api/slow?n=${lostN}`, newClient())).cache).toBe('HIT');
     expect(await keysOn(nodes[2]!, `cache-app:fn:slow:${lostN}`)).toEqual([lost[0]]);
     expect(a.output()).toContain('circuit closed');
+    // Still the same process, and it closes its cluster connections within the drain deadline.
+    expect(await a.stop()).toBe(0);
+    expect(await apps[1]!.stop()).toBe(0);
   });
 
   it('with Sentinel: finds the master, caches in it, survives its death and follows it back', async () => {
@@ -348,5 +351,6 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
     // node-redis's Sentinel client holds commands while the master is away and sends them once
     // it is back (the requests stopped waiting at the command timeout): a late write may land.
     expect(await keysOn(master, 'cache-app:fn:*')).toContain('cache-app:fn:slow:3');
+    expect(await app.stop()).toBe(0);
   });
 });
