@@ -5,7 +5,7 @@ export const redis: Feature = {
   id: 'redis',
   title: 'Redis cache',
   description:
-    'node-redis client behind a circuit breaker, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
+    'node-redis client (one server, Cluster or Sentinel) behind a circuit breaker, cached() helper and GET middleware with single-flight and TTL jitter; in-memory LRU without Redis.',
   dependencies: ['redis', 'lru-cache'],
   env: (project) => [
     {
@@ -13,6 +13,33 @@ export const redis: Feature = {
       example: 'redis://localhost:6379',
       comment:
         'Redis for the cache (and the shared rate-limit budget); docker-compose sets redis://redis:6379. Unset: an in-process LRU stands in. Redis down or hung: requests are served from the origin.',
+      commented: true,
+    },
+    {
+      name: 'REDIS_CLUSTER_NODES',
+      example: 'redis-1:6379,redis-2:6379,redis-3:6379',
+      comment:
+        'Or a Redis Cluster (instead of REDIS_URL): some of its nodes, host:port or redis:// URLs; the rest are discovered.',
+      commented: true,
+    },
+    {
+      name: 'REDIS_SENTINELS',
+      example: 'sentinel-1:26379,sentinel-2:26379,sentinel-3:26379',
+      comment:
+        'Or Redis Sentinel (instead of REDIS_URL): the sentinels, host:port, with the name of the master they watch.',
+      commented: true,
+    },
+    {
+      name: 'REDIS_SENTINEL_MASTER',
+      example: 'mymaster',
+      comment: 'The master name the sentinels know (with REDIS_SENTINELS).',
+      commented: true,
+    },
+    {
+      name: 'REDIS_PASSWORD',
+      example: 'change-me',
+      comment:
+        'Password of the Cluster or Sentinel-managed Redis servers (a Cluster may also take it from its URLs).',
       commented: true,
     },
     {

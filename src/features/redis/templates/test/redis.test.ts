@@ -62,11 +62,51 @@ describe('redis settings', () => {
     redis.readSettings?.(env, loadConfig({ NODE_ENV: 'test' }));
 
   it('reads the defaults, and rejects a REDIS_URL that is not a redis URL', () => {
-    expect(read({})).toMatchObject({ url: undefined, commandTimeoutMs: 250 });
-    expect(read({ REDIS_URL: 'redis://cache:6379' })?.url).toBe('redis://cache:6379');
+    expect(read({})).toMatchObject({ target: undefined, commandTimeoutMs: 250 });
+    expect(read({ REDIS_URL: 'redis://cache:6379' })?.target).toEqual({
+      mode: 'single',
+      url: 'redis://cache:6379',
+    });
     expect(() => read({ REDIS_URL: 'notaurl' })).toThrow(ConfigError);
     expect(() => read({ REDIS_URL: 'http://cache:6379' })).toThrow(ConfigError);
     expect(() => read({ REDIS_COMMAND_TIMEOUT_MS: '0' })).toThrow(ConfigError);
+  });
+
+  it('reads a Cluster from host:port or URLs, with the password from REDIS_PASSWORD or the URLs', () => {
+    expect(read({ REDIS_CLUSTER_NODES: 'a:7000, b:7001', REDIS_PASSWORD: 's3' })?.target).toEqual({
+      mode: 'cluster',
+      nodes: ['redis://a:7000', 'redis://b:7001'],
+      password: 's3',
+      username: undefined,
+    });
+    const fromUrl = read({ REDIS_CLUSTER_NODES: 'redis://app:p%40ss@a:7000,b:7001' })?.target;
+    expect(fromUrl).toMatchObject({ mode: 'cluster', password: 'p@ss', username: 'app' });
+    expect(() => read({ REDIS_CLUSTER_NODES: 'a' })).toThrow(ConfigError);
+    // The message never shows credentials.
+    expect(() => read({ REDIS_CLUSTER_NODES: 'redis://u:secret@a' })).toThrow(/^(?!.*secret)/);
+    expect(() => read({ REDIS_CLUSTER_NODES: 'http://a:7000' })).toThrow(ConfigError);
+  });
+
+  it('reads Sentinel, which needs the master name', () => {
+    const env = { REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_MASTER: 'mymaster' };
+    expect(read(env)?.target).toEqual({
+      mode: 'sentinel',
+      sentinels: [
+        { host: 's1', port: 26379 },
+        { host: 's2', port: 26380 },
+      ],
+      masterName: 'mymaster',
+      password: undefined,
+    });
+    expect(() => read({ REDIS_SENTINELS: 's1:26379' })).toThrow(/REDIS_SENTINEL_MASTER/);
+  });
+
+  it('refuses more than one way to reach Redis', () => {
+    const both = { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' };
+    expect(() => read(both)).toThrow(/set only one of REDIS_URL, REDIS_CLUSTER_NODES/);
+    expect(() => read({ REDIS_CLUSTER_NODES: 'b:7000', REDIS_SENTINELS: 'c:26379' })).toThrow(
+      ConfigError,
+    );
   });
 });
 
@@ -175,6 +215,19 @@ describe('redis cache with Redis in trouble', () => {
       REDIS_COMMAND_TIMEOUT_MS: '60000',
     });
     const app = await createApp(ctx, [redis, cachedRoute()]);
+    for (let i = 0; i < 2; i++) {
+      const res = await request(app).get('/cached?n=2').expect(200);
+      expect(res.headers['x-cache']).toBe('MISS');
+    }
+    const ready = await request(app).get('/readyz').expect(200);
+    expect(ready.body).toEqual({ status: 'degraded', checks: { redis: 'degraded' } });
+  });
+
+  it('serves from the origin at once while no Cluster node is reachable, and reports degraded', async () => {
+    const nodes = `127.0.0.1:${await closedPort()},127.0.0.1:${await closedPort()}`;
+    const ctx = context({ REDIS_CLUSTER_NODES: nodes, REDIS_COMMAND_TIMEOUT_MS: '60000' });
+    const app = await createApp(ctx, [redis, cachedRoute()]);
+    expect(ctx.services.redis?.mode).toBe('cluster');
     for (let i = 0; i < 2; i++) {
       const res = await request(app).get('/cached?n=2').expect(200);
       expect(res.headers['x-cache']).toBe('MISS');

@@ -34,11 +34,7 @@ export function redisStore(redis: RedisConnection, logger: Logger): CacheStore {
       redis.command(async (client) => (await client.get(redis.keyPrefix + key)) ?? undefined, miss),
     set: (key, value, ttlSeconds) =>
       redis.command(
-        async (client) => {
-          await client.set(redis.keyPrefix + key, value, {
-            expiration: { type: 'EX', value: ttlSeconds },
-          });
-        },
+        async (client) => void (await client.set(redis.keyPrefix + key, value, ttlSeconds)),
         (error) => void miss(error),
       ),
   };
