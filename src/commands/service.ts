@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import type { ServiceListResult } from '../actions/service-list.js';
+import { givenFlags } from './grow.js';
+
+/** `create-scalable-express service list`: the services of a workspace made with --services. */
+export function registerService(program: Command): void {
+  const service = program
+    .command('service')
+    .description('work with the services of a workspace made with --services');
+  service
+    .command('list')
+    .description("list the workspace's services: port, in-app features, gateway route")
+    .option('--cwd <dir>', 'a folder of the workspace (default: the current folder)')
+    .option('--json', 'print one JSON result document on stdout')
+    .action(async (_opts: unknown, command: Command) => {
+      const flags = givenFlags(command) as { cwd?: string; json?: boolean };
+      const json = Boolean(flags.json);
+      // Loaded only when the command runs, so that --help stays fast.
+      const [{ listServices }, { createOutput }, { runAction }] = await Promise.all([
+        import('../actions/service-list.js'),
+        import('../ui/output.js'),
+        import('./run.js'),
+      ]);
+      const out = createOutput({ json });
+      const partial: Partial<ServiceListResult> = {};
+      await runAction(out, json, partial, () => listServices(flags.cwd ?? process.cwd(), out));
+    });
+}
