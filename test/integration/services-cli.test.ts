@@ -1,0 +1,66 @@
+/** `create --services` and `service list` through the built CLI, without installing anything. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('create --services (CLI)', () => {
+  const parent = tempDir();
+
+  it.each([
+    [['--services', 'Users'], /Invalid service name "Users"/],
+    [['--services', 'users,users'], /names "users" twice/],
+    [['--services', 'users', '--features', 'kubernetes'], /does not support kubernetes yet/],
+    [['--services', 'users', '--pm', 'pnpm'], /npm workspaces only/],
+  ])('%j: one line, exit 2, nothing written', async (args, message) => {
+    const result = await runCli(['shop', ...args, '--yes', '--json'], { cwd: parent });
+    expect(result.exitCode).toBe(2);
+    const doc = JSON.parse(result.stdout) as { ok: boolean; error: { message: string } };
+    expect(doc.ok).toBe(false);
+    expect(doc.error.message).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(parent, 'shop'))).toBe(false);
+  });
+
+  it('--dry-run --json lists the workspace and writes nothing; service list refuses outside one', async () => {
+    const result = await runCli(
+      [
+        'shop',
+        '--services',
+        'users,payments',
+        '--features',
+        'nginx',
+        '--dry-run',
+        '--json',
+        '--yes',
+      ],
+      { cwd: parent },
+    );
+    expect(result.exitCode).toBe(0);
+    const doc = JSON.parse(result.stdout) as {
+      kind: string;
+      services: { name: string; port: number }[];
+      deployment: string[];
+      files: { path: string }[];
+    };
+    expect(doc.kind).toBe('workspace');
+    expect(doc.services.map((s) => s.name)).toEqual(['users', 'payments']);
+    expect(doc.deployment).toEqual(['nginx']);
+    const paths = doc.files.map((f) => f.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'gateway/nginx.conf',
+        'packages/service-client/src/index.ts',
+        'services/users/.scalable-express.json',
+        'services/payments/src/routes/payments.ts',
+        '.scalable-express-workspace.json',
+      ]),
+    );
+    expect(existsSync(join(parent, 'shop'))).toBe(false);
+
+    const list = await runCli(['service', 'list', '--json'], { cwd: parent });
+    expect(list.exitCode).toBe(2);
+    expect(list.stderr).toMatch(/is not inside a workspace/);
+  });
+});
