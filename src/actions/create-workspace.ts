@@ -7,7 +7,7 @@ import { commitChanges, interruptFlag } from '../tree/commit.js';
 import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js';
 import type { Output } from '../ui/output.js';
 import type { WorkspaceService } from '../workspace/manifest.js';
-import { planWorkspace } from '../workspace/render.js';
+import { planWorkspace, withPorts } from '../workspace/render.js';
 import { verifyWorkspace, type WorkspaceStep } from '../workspace/verify.js';
 import { initGit, type GitResult } from './git.js';
 
@@ -46,7 +46,7 @@ export async function createWorkspace(
     port: options.port,
     packageManager: options.packageManager,
     packageManagerVersion: detectPackageManagerVersion(options.packageManager),
-    services: serviceNames,
+    services: withPorts(serviceNames, options.port),
     features: app,
     deployment,
     force: options.force,

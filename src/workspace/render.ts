@@ -26,11 +26,11 @@ export interface WorkspaceInput {
   /** The workspace folder (absolute): read only to plan around files already there (--force). */
   directory: string;
   name: string;
-  /** The first service's port; the next ones count up. */
+  /** The default port (a service's example URL falls back to it). */
   port: number;
   packageManager: PackageManager;
   packageManagerVersion?: string;
-  services: readonly string[];
+  services: readonly WorkspaceService[];
   /** In-app features every service gets. */
   features: readonly string[];
   /** Root features (nginx). */
@@ -52,41 +52,28 @@ export const clientPackage = (workspace: string): string => `@${workspace}/servi
 /** Files of a service's own project that make no sense inside a workspace (CI runs at the root). */
 const dropped = (path: string): boolean => path.startsWith('.github/');
 
-export async function planWorkspace(input: WorkspaceInput): Promise<WorkspacePlan> {
-  const services: WorkspaceService[] = input.services.map((name, i) => ({
-    name,
-    port: input.port + i,
-  }));
-  const files = new Map<string, string | Buffer>();
-  const { default: ejs } = await import('ejs');
-  const locals = {
-    name: input.name,
-    services,
-    deployment: input.deployment,
-    features: input.features,
-    packageManager: input.packageManager,
-    clientPackage: clientPackage(input.name),
-    usersPort: services.find((s) => s.name === 'users')?.port ?? input.port,
-  };
+/** Services with their ports: the first on `port`, the next ones counting up. */
+export function withPorts(names: readonly string[], port: number): WorkspaceService[] {
+  return names.map((name, i) => ({ name, port: port + i }));
+}
 
-  for (const service of services) {
-    const own = await serviceFiles(input, service, locals, ejs.render);
-    for (const [path, content] of own) files.set(`services/${service.name}/${path}`, content);
+export async function planWorkspace(input: WorkspaceInput): Promise<WorkspacePlan> {
+  const files = new Map<string, string | Buffer>();
+  for (const service of input.services) {
+    for (const [path, content] of await renderService(input, service)) files.set(path, content);
   }
   for (const [path, content] of await clientFiles(input))
     files.set(`packages/service-client/${path}`, content);
+  for (const [path, content] of await renderRoot(input)) files.set(path, content);
+  const manifest = workspaceManifest(input);
+  const changes = await changesAgainstDisk(input.directory, files);
+  // Last, as the engine writes its manifest last: a workspace without it was never finished.
+  changes.push({ path: WORKSPACE_FILE, action: 'create', content: serializeWorkspace(manifest) });
+  return { changes, manifest };
+}
 
-  const root = workspaceTemplates();
-  files.set('package.json', rootPackageJson(input));
-  files.set('.gitignore', await readFile(join(root, '_gitignore'), 'utf8'));
-  files.set('README.md', await renderFile(join(root, 'README.md.ejs'), locals, ejs.render));
-  if (input.deployment.includes('nginx')) {
-    files.set(
-      'gateway/nginx.conf',
-      await renderFile(join(root, 'gateway', 'nginx.conf.ejs'), locals, ejs.render),
-    );
-  }
-  const manifest: WorkspaceManifest = {
+export function workspaceManifest(input: WorkspaceInput): WorkspaceManifest {
+  return {
     generator: 'create-scalable-express',
     kind: 'workspace',
     version: cliVersion,
@@ -94,12 +81,18 @@ export async function planWorkspace(input: WorkspaceInput): Promise<WorkspacePla
     packageManager: input.packageManager,
     features: [...input.features],
     deployment: [...input.deployment],
-    services,
+    services: [...input.services],
   };
+}
 
+/** Creates and updates that turn the disk into `files`; a file already right is left alone. */
+export async function changesAgainstDisk(
+  directory: string,
+  files: ReadonlyMap<string, string | Buffer>,
+): Promise<FileChange[]> {
   const changes: FileChange[] = [];
   for (const [path, content] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
-    const current = await readProjectFile(input.directory, path);
+    const current = await readProjectFile(directory, path);
     if (current?.equals(Buffer.from(content))) continue;
     changes.push(
       current === undefined
@@ -107,9 +100,48 @@ export async function planWorkspace(input: WorkspaceInput): Promise<WorkspacePla
         : { path, action: 'update', content, previous: current },
     );
   }
-  // Last, as the engine writes its manifest last: a workspace without it was never finished.
-  changes.push({ path: WORKSPACE_FILE, action: 'create', content: serializeWorkspace(manifest) });
-  return { changes, manifest };
+  return changes;
+}
+
+async function templateLocals(input: WorkspaceInput) {
+  const { default: ejs } = await import('ejs');
+  const locals = {
+    name: input.name,
+    services: input.services,
+    deployment: input.deployment,
+    features: input.features,
+    packageManager: input.packageManager,
+    clientPackage: clientPackage(input.name),
+    usersPort: input.services.find((s) => s.name === 'users')?.port ?? input.port,
+  };
+  return { locals, render: ejs.render };
+}
+
+/** The root's own files: package.json, .gitignore, README.md and the gateway. */
+export async function renderRoot(input: WorkspaceInput): Promise<Map<string, string>> {
+  const { locals, render } = await templateLocals(input);
+  const root = workspaceTemplates();
+  const files = new Map<string, string>();
+  files.set('package.json', rootPackageJson(input));
+  files.set('.gitignore', await readFile(join(root, '_gitignore'), 'utf8'));
+  files.set('README.md', await renderFile(join(root, 'README.md.ejs'), locals, render));
+  if (input.deployment.includes('nginx')) {
+    files.set(
+      'gateway/nginx.conf',
+      await renderFile(join(root, 'gateway', 'nginx.conf.ejs'), locals, render),
+    );
+  }
+  return files;
+}
+
+/** One service's files, under services/<name>/. */
+export async function renderService(
+  input: WorkspaceInput,
+  service: WorkspaceService,
+): Promise<Map<string, string | Buffer>> {
+  const { locals, render } = await templateLocals(input);
+  const own = await serviceFiles(input, service, locals, render);
+  return new Map([...own].map(([path, content]) => [`services/${service.name}/${path}`, content]));
 }
 
 type Render = (source: string, locals: Record<string, unknown>) => string;

@@ -12,7 +12,7 @@ import { parseServiceNames, splitWorkspaceFeatures } from '../../src/options/ser
 import { templatesDir } from '../../src/paths.js';
 import { planChanges } from '../../src/tree/plan.js';
 import { WORKSPACE_FILE } from '../../src/workspace/manifest.js';
-import { mountRoutes, planWorkspace } from '../../src/workspace/render.js';
+import { mountRoutes, planWorkspace, withPorts } from '../../src/workspace/render.js';
 
 describe('service names', () => {
   it('takes lowercase DNS-label names, in order', () => {
@@ -74,7 +74,7 @@ describe('planWorkspace', async () => {
     port: 3000,
     packageManager: 'npm',
     packageManagerVersion: '11.6.0',
-    services: ['users', 'payments'],
+    services: withPorts(['users', 'payments'], 3000),
     features: ['redis'],
     deployment: ['nginx'],
     force: false,
