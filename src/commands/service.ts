@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ServiceListResult } from '../actions/service-list.js';
-import { givenFlags } from './grow.js';
+import type { ServiceAddResult } from '../actions/service-add.js';
+import { givenFlags, growOptions } from './grow.js';
 
 /** `create-scalable-express service list`: the services of a workspace made with --services. */
 export function registerService(program: Command): void {
@@ -25,4 +26,45 @@ export function registerService(program: Command): void {
       const partial: Partial<ServiceListResult> = {};
       await runAction(out, json, partial, () => listServices(flags.cwd ?? process.cwd(), out));
     });
+  growOptions(
+    service
+      .command('add')
+      .description(
+        'add a service to the workspace (same in-app features); the gateway and README follow',
+      )
+      .argument('<name>', 'the new service: lowercase letters, digits and inner hyphens'),
+  ).action(async (name: string, _opts: unknown, command: Command) => {
+    const flags = givenFlags(command) as {
+      cwd?: string;
+      dryRun?: boolean;
+      force?: boolean;
+      install?: boolean;
+      verify?: boolean;
+      json?: boolean;
+      verbose?: boolean;
+    };
+    const json = Boolean(flags.json);
+    const [{ addService }, { createOutput }, { runAction }] = await Promise.all([
+      import('../actions/service-add.js'),
+      import('../ui/output.js'),
+      import('./run.js'),
+    ]);
+    const out = createOutput({ json });
+    const partial: Partial<ServiceAddResult> = {};
+    await runAction(out, json, partial, () =>
+      addService(
+        {
+          cwd: flags.cwd ?? process.cwd(),
+          name,
+          dryRun: Boolean(flags.dryRun),
+          force: Boolean(flags.force),
+          install: flags.install !== false,
+          verify: flags.verify !== false,
+          verbose: Boolean(flags.verbose),
+        },
+        out,
+        partial,
+      ),
+    );
+  });
 }

@@ -12,6 +12,8 @@ export interface WorkspaceVerifyOptions {
   directory: string;
   packageManager: PackageManager;
   services: readonly string[];
+  /** Verify the shared client too (default true; `service add` leaves it as it was). */
+  client?: boolean;
   install: boolean;
   verify: boolean;
   verbose: boolean;
@@ -55,7 +57,8 @@ export async function verifyWorkspace(options: WorkspaceVerifyOptions): Promise<
   };
   if (options.install) await run('.', { install: true, verify: false, boot: false });
   if (!options.verify) return options.results;
-  await run('packages/service-client', { install: false, verify: true, boot: false });
+  if (options.client !== false)
+    await run('packages/service-client', { install: false, verify: true, boot: false });
   for (const service of options.services) {
     await run(`services/${service}`, { install: false, verify: true, boot: true });
   }

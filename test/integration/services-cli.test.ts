@@ -1,5 +1,5 @@
 /** `create --services` and `service list` through the built CLI, without installing anything. */
-import { existsSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
@@ -62,5 +62,48 @@ describe('create --services (CLI)', () => {
     const list = await runCli(['service', 'list', '--json'], { cwd: parent });
     expect(list.exitCode).toBe(2);
     expect(list.stderr).toMatch(/is not inside a workspace/);
+  });
+
+  it('service add: dry run writes nothing; an edited gateway is a conflict unless --force; then the service is there', async () => {
+    const made = await runCli(
+      ['mall', '--services', 'users', '--features', 'nginx', '--no-install', '--no-git', '--yes'],
+      { cwd: parent },
+    );
+    expect(made.exitCode).toBe(0);
+    const root = join(parent, 'mall');
+    const gateway = join(root, 'gateway/nginx.conf');
+    const manifest = (): string =>
+      readFileSync(join(root, '.scalable-express-workspace.json'), 'utf8');
+    const before = manifest();
+
+    const dry = await runCli(['service', 'add', 'orders', '--dry-run', '--json'], { cwd: root });
+    expect(dry.exitCode).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ service: { name: 'orders', port: 3001 } });
+    expect(existsSync(join(root, 'services/orders'))).toBe(false);
+    expect(manifest()).toBe(before);
+
+    appendFileSync(gateway, '# my own line\n');
+    const edited = readFileSync(gateway, 'utf8');
+    const refused = await runCli(['service', 'add', 'orders', '--no-install'], { cwd: root });
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/A file you edited must change: gateway\/nginx.conf/);
+    expect(existsSync(join(root, 'services/orders'))).toBe(false);
+    expect(readFileSync(gateway, 'utf8')).toBe(edited);
+
+    const forced = await runCli(
+      ['service', 'add', 'orders', '--no-install', '--force', '--cwd', 'services/users'],
+      { cwd: root },
+    );
+    expect(forced.exitCode).toBe(0);
+    expect(readFileSync(`${gateway}.orig`, 'utf8')).toBe(edited);
+    expect(readFileSync(gateway, 'utf8')).toContain('location /orders/');
+    expect(existsSync(join(root, 'services/orders/.scalable-express.json'))).toBe(true);
+    const list = await runCli(['service', 'list', '--json'], {
+      cwd: join(root, 'services/orders'),
+    });
+    const services = (JSON.parse(list.stdout) as { services: { name: string }[] }).services;
+    expect(services.map((s) => s.name)).toEqual(['users', 'orders']);
+    expect(existsSync(join(root, '.scalable-express.journal.json'))).toBe(false);
+    expect(existsSync(join(root, '.scalable-express.lock'))).toBe(false);
   });
 });
