@@ -34,7 +34,7 @@ export function findWorkspace(start: string): string {
 export async function listServices(cwd: string, out: Output): Promise<ServiceListResult> {
   const root = findWorkspace(cwd);
   const workspace = await readWorkspace(root);
-  const gateway = workspace.deployment.includes('nginx');
+  const gateway = workspace.deployment.some((id) => id === 'nginx' || id === 'haproxy');
   const services = [];
   for (const service of workspace.services) {
     const path = join('services', service.name);

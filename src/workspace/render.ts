@@ -125,10 +125,12 @@ export async function renderRoot(input: WorkspaceInput): Promise<Map<string, str
   files.set('package.json', rootPackageJson(input));
   files.set('.gitignore', await readFile(join(root, '_gitignore'), 'utf8'));
   files.set('README.md', await renderFile(join(root, 'README.md.ejs'), locals, render));
-  if (input.deployment.includes('nginx')) {
+  for (const gateway of ['nginx', 'haproxy'] as const) {
+    if (!input.deployment.includes(gateway)) continue;
+    const file = gateway === 'nginx' ? 'nginx.conf' : 'haproxy.cfg';
     files.set(
-      'gateway/nginx.conf',
-      await renderFile(join(root, 'gateway', 'nginx.conf.ejs'), locals, render),
+      `gateway/${file}`,
+      await renderFile(join(root, 'gateway', `${file}.ejs`), locals, render),
     );
   }
   return files;

@@ -12,7 +12,7 @@ import { parseServiceNames, splitWorkspaceFeatures } from '../../src/options/ser
 import { templatesDir } from '../../src/paths.js';
 import { planChanges } from '../../src/tree/plan.js';
 import { WORKSPACE_FILE } from '../../src/workspace/manifest.js';
-import { mountRoutes, planWorkspace, withPorts } from '../../src/workspace/render.js';
+import { mountRoutes, planWorkspace, renderRoot, withPorts } from '../../src/workspace/render.js';
 
 describe('service names', () => {
   it('takes lowercase DNS-label names, in order', () => {
@@ -53,14 +53,15 @@ describe('workspace features', () => {
     });
   });
 
-  it.each(['docker', 'haproxy', 'kubernetes'])(
-    'refuses %s for now rather than half-make it',
-    (id) => {
-      expect(() => splitWorkspaceFeatures(['redis', id], 'npm')).toThrow(
-        new RegExp(`does not support ${id} yet`),
-      );
-    },
-  );
+  it('keeps HAProxy at the root too', () => {
+    expect(splitWorkspaceFeatures(['haproxy'], 'npm').deployment).toEqual(['haproxy']);
+  });
+
+  it.each(['docker', 'kubernetes'])('refuses %s for now rather than half-make it', (id) => {
+    expect(() => splitWorkspaceFeatures(['redis', id], 'npm')).toThrow(
+      new RegExp(`does not support ${id} yet`),
+    );
+  });
 
   it('refuses pnpm and Yarn workspaces for now', () => {
     expect(() => splitWorkspaceFeatures([], 'pnpm')).toThrow(/npm workspaces only/);
@@ -156,6 +157,34 @@ describe('planWorkspace', async () => {
     // The route files are the user's: never in the manifest, never touched by add.
     expect(own.files['src/routes/payments.ts']).toBeUndefined();
     expect(grown.changes.map((c) => c.path)).not.toContain('src/routes/payments.ts');
+  });
+});
+
+describe('the HAProxy gateway', () => {
+  it('routes each service by its prefix, stripped, with JSON errors of its own', async () => {
+    const root = await renderRoot({
+      directory: '/nonexistent/cse-workspace-unit',
+      name: 'shop',
+      port: 3000,
+      packageManager: 'npm',
+      services: withPorts(['users', 'payments'], 3000),
+      features: [],
+      deployment: ['haproxy'],
+      force: false,
+    });
+    expect(root.has('gateway/nginx.conf')).toBe(false);
+    const cfg = root.get('gateway/haproxy.cfg') ?? '';
+    for (const [service, port] of [
+      ['users', 3000],
+      ['payments', 3001],
+    ] as const) {
+      expect(cfg).toContain(`use_backend ${service} if { path_beg /${service}/ }`);
+      expect(cfg).toMatch(
+        new RegExp(`backend ${service}\\n[^]*?replace-path \\^/${service}\\(/\\.\\*\\) \\\\1`),
+      );
+      expect(cfg).toContain(`server-template ${service} 1-10 ${service}:${port} `);
+    }
+    expect(cfg).toContain(`http-error status 503 content-type application/json`);
   });
 });
 
