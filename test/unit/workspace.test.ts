@@ -134,6 +134,8 @@ describe('planWorkspace', async () => {
       );
     }
     expect(gateway).toContain('error_page 502 503 504 = @unavailable;');
+    // Any other path: the gateway's own JSON 404 (without it nginx would serve its html folder).
+    expect(gateway).toMatch(/location \/ \{[^}]*return 404 '\{"error":"Not Found"\}/);
   });
 
   it('records the files it changed in the service’s manifest, so `add` sees no edit of yours', async () => {
