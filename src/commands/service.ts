@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ServiceListResult } from '../actions/service-list.js';
 import type { ServiceAddResult } from '../actions/service-add.js';
+import type { ServiceRemoveResult } from '../actions/service-remove.js';
 import { givenFlags, growOptions } from './grow.js';
 
 /** `create-scalable-express service list`: the services of a workspace made with --services. */
@@ -67,4 +68,51 @@ export function registerService(program: Command): void {
       ),
     );
   });
+  service
+    .command('remove')
+    .description(
+      'delete a service of the workspace (with --force; --dry-run lists what goes); the gateway and README follow',
+    )
+    .argument('<name>', 'the service to remove')
+    .option('--cwd <dir>', 'a folder of the workspace (default: the current folder)')
+    .option('--dry-run', 'list the files that would be deleted or changed; write nothing')
+    .option(
+      '--force',
+      'delete the service and its code; rewrite root files you edited (.orig kept)',
+    )
+    .option('--no-install', 'do not run the install at the root afterwards')
+    .option('--json', 'print one JSON result document on stdout (human output goes to stderr)')
+    .option('--verbose', 'stream the output of the install')
+    .action(async (name: string, _opts: unknown, command: Command) => {
+      const flags = givenFlags(command) as {
+        cwd?: string;
+        dryRun?: boolean;
+        force?: boolean;
+        install?: boolean;
+        json?: boolean;
+        verbose?: boolean;
+      };
+      const json = Boolean(flags.json);
+      const [{ removeService }, { createOutput }, { runAction }] = await Promise.all([
+        import('../actions/service-remove.js'),
+        import('../ui/output.js'),
+        import('./run.js'),
+      ]);
+      const out = createOutput({ json });
+      const partial: Partial<ServiceRemoveResult> = {};
+      await runAction(out, json, partial, () =>
+        removeService(
+          {
+            cwd: flags.cwd ?? process.cwd(),
+            name,
+            dryRun: Boolean(flags.dryRun),
+            force: Boolean(flags.force),
+            install: flags.install !== false,
+            verbose: Boolean(flags.verbose),
+          },
+          out,
+          partial,
+        ),
+      );
+    });
 }

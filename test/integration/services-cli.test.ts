@@ -106,4 +106,54 @@ describe('create --services (CLI)', () => {
     expect(existsSync(join(root, '.scalable-express.journal.json'))).toBe(false);
     expect(existsSync(join(root, '.scalable-express.lock'))).toBe(false);
   });
+
+  it('service remove: --dry-run lists, nothing without --force, then the folder, route and entry go', async () => {
+    const made = await runCli(
+      [
+        'market',
+        '--services',
+        'users,orders',
+        '--features',
+        'nginx',
+        '--no-install',
+        '--no-git',
+        '--yes',
+      ],
+      { cwd: parent },
+    );
+    expect(made.exitCode).toBe(0);
+    const root = join(parent, 'market');
+    const gateway = join(root, 'gateway/nginx.conf');
+    expect(readFileSync(gateway, 'utf8')).toContain('location /orders/');
+
+    const dry = await runCli(['service', 'remove', 'orders', '--dry-run', '--json'], { cwd: root });
+    expect(dry.exitCode).toBe(0);
+    const files = (JSON.parse(dry.stdout) as { files: { path: string; action: string }[] }).files;
+    expect(files).toContainEqual(
+      expect.objectContaining({ path: 'services/orders/src/app.ts', action: 'delete' }),
+    );
+    expect(files).toContainEqual(
+      expect.objectContaining({ path: 'gateway/nginx.conf', action: 'update' }),
+    );
+    expect(existsSync(join(root, 'services/orders/src/app.ts'))).toBe(true);
+
+    const refused = await runCli(['service', 'remove', 'orders', '--no-install'], { cwd: root });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/deletes services\/orders with its code/);
+    expect(existsSync(join(root, 'services/orders/src/app.ts'))).toBe(true);
+
+    const removed = await runCli(['service', 'remove', 'orders', '--force', '--no-install'], {
+      cwd: root,
+    });
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(existsSync(join(root, 'services/orders'))).toBe(false);
+    expect(readFileSync(gateway, 'utf8')).not.toContain('/orders/');
+    expect(readFileSync(join(root, '.scalable-express-workspace.json'), 'utf8')).not.toContain(
+      'orders',
+    );
+    const last = await runCli(['service', 'remove', 'users', '--force'], { cwd: root });
+    expect(last.exitCode).toBe(2);
+    expect(last.stderr).toMatch(/only service/);
+    expect(existsSync(join(root, 'services/users/src/app.ts'))).toBe(true);
+  });
 });
