@@ -125,6 +125,11 @@ export async function renderRoot(input: WorkspaceInput): Promise<Map<string, str
   files.set('package.json', rootPackageJson(input));
   files.set('.gitignore', await readFile(join(root, '_gitignore'), 'utf8'));
   files.set('README.md', await renderFile(join(root, 'README.md.ejs'), locals, render));
+  // The workspace's CI (a service's own workflow under services/ would never run).
+  files.set(
+    '.github/workflows/ci.yml',
+    await renderFile(join(root, 'github', 'ci.yml.ejs'), locals, render),
+  );
   for (const gateway of ['nginx', 'haproxy'] as const) {
     if (!input.deployment.includes(gateway)) continue;
     const file = gateway === 'nginx' ? 'nginx.conf' : 'haproxy.cfg';

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../src/errors.js';
 import { hashContent, MANIFEST_FILE, type Manifest } from '../../src/manifest.js';
 import { parseServiceNames, splitWorkspaceFeatures } from '../../src/options/services.js';
@@ -107,7 +108,24 @@ describe('planWorkspace', async () => {
       expect(pkg.dependencies['@shop/service-client']).toBe('*');
     }
     // A service's CI workflow means nothing under services/: GitHub reads the root's only.
-    expect([...files.keys()].filter((p) => p.includes('.github/'))).toEqual([]);
+    expect([...files.keys()].filter((p) => p.includes('.github/'))).toEqual([
+      '.github/workflows/ci.yml',
+    ]);
+    // The workflow runs the root's scripts, and each exists.
+    const ci = parseYaml(file('.github/workflows/ci.yml')) as {
+      jobs: { test: { steps: { run?: string }[] } };
+    };
+    const runs = ci.jobs.test.steps.flatMap((s) => (s.run ? [s.run] : []));
+    expect(runs).toEqual([
+      'npm ci',
+      'npm run build',
+      'npm run typecheck',
+      'npm run lint',
+      'npm test',
+    ]);
+    const scripts = (JSON.parse(file('package.json')) as { scripts: Record<string, string> })
+      .scripts;
+    for (const run of runs.slice(1)) expect(scripts[run.replace(/^npm (run )?/, '')]).toBeTruthy();
     expect(file('services/payments/src/routes/payments.ts')).toContain(
       "from '@shop/service-client'",
     );
