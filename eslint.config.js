@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', 'src/features/*/templates/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      '.tmp/',
+      'src/features/*/templates/',
+      'src/workspace/templates/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

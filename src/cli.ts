@@ -3,6 +3,7 @@ import { registerAdd } from './commands/add.js';
 import { registerCreate } from './commands/create.js';
 import { registerList } from './commands/list.js';
 import { registerRemove } from './commands/remove.js';
+import { registerService } from './commands/service.js';
 import { ExitCode } from './errors.js';
 import { cliVersion } from './version.js';
 
@@ -28,7 +29,9 @@ Examples:
   npx create-scalable-express api --features cluster,redis,metrics --pm npm --json --yes
   npx create-scalable-express add redis rate-limit --cwd my-app
   npx create-scalable-express remove metrics --dry-run
-  npx create-scalable-express list`;
+  npx create-scalable-express list
+  npx create-scalable-express shop --services users,payments --features nginx
+  npx create-scalable-express service list --cwd shop`;
 
 const program = new Command('create-scalable-express')
   .description(
@@ -45,6 +48,7 @@ registerCreate(program);
 registerAdd(program);
 registerRemove(program);
 registerList(program);
+registerService(program);
 
 try {
   await program.parseAsync(process.argv);

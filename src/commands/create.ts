@@ -20,6 +20,10 @@ export function registerCreate(program: Command): void {
       'package manager: npm | pnpm | yarn (default: the one that launched this, else npm)',
     )
     .option('--port <number>', 'port the app listens on by default (3000)')
+    .option(
+      '--services <names>',
+      'comma-separated services (e.g. users,payments): a workspace with one app per service',
+    )
     .option('--no-install', 'do not install dependencies (implies --no-verify)')
     .option('--no-verify', 'skip the test-build (build, lint, test, boot)')
     .option('--no-git', 'do not initialize a git repository')
@@ -54,6 +58,16 @@ export function registerCreate(program: Command): void {
           terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
           prompts: prompts.loadPrompts,
         });
+        if (flags.services !== undefined) {
+          const [{ parseServiceNames }, workspace] = await Promise.all([
+            import('../options/services.js'),
+            import('../actions/create-workspace.js'),
+          ]);
+          const services = parseServiceNames(flags.services, resolved.name);
+          const made = await workspace.createWorkspace(resolved, services, out, partial as object);
+          if (!resolved.dryRun && !resolved.json) workspace.printWorkspaceSummary(made, out);
+          return made;
+        }
         const result = await action.createProject(resolved, out, partial);
         if (!resolved.dryRun && !resolved.json) action.printSummary(resolved, out);
         return result;

@@ -26,6 +26,8 @@ export interface CreateFlags {
   json?: boolean;
   config?: string;
   verbose?: boolean;
+  /** `--services a,b`: a workspace (options/services.ts validates the names). */
+  services?: string;
 }
 
 /** Fully resolved, validated options: what the create action runs with. */

@@ -21,6 +21,8 @@ export interface VerifyOptions {
   install: boolean;
   verify: boolean;
   verbose: boolean;
+  /** Boot the built app and check its health (default true; a library package has no server). */
+  boot?: boolean;
   out: Output;
   /** Throws when the user pressed Ctrl-C. */
   checkpoint: () => void;
@@ -78,7 +80,7 @@ export async function runSteps(options: VerifyOptions): Promise<StepResult[]> {
       runCommand(options, pm, step.args, command),
     );
   }
-  if (options.verify) {
+  if (options.verify && options.boot !== false) {
     await timed(
       options,
       'boot',

@@ -176,7 +176,7 @@ function childPids(pid: number): number[] {
  * Starts a proxy in the foreground. Its stdout and stderr are files, not pipes: Node's pipes are
  * sockets, which nginx cannot open as /dev/stdout (the access log of the generated config).
  */
-async function runProxy(
+export async function runProxy(
   file: string,
   args: string[],
   options: { port: number; healthPath: string; config: string; logDir: string },

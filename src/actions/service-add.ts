@@ -1,0 +1,189 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { FailedError, InterruptedError, UsageError } from '../errors.js';
+import { validateServiceName } from '../options/services.js';
+import { commitChanges, interruptFlag } from '../tree/commit.js';
+import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js';
+import { readProjectFile } from '../tree/files.js';
+import { clearJournal, recoverJournal, writeJournal } from '../tree/journal.js';
+import { lockProject } from '../tree/lock.js';
+import type { FileChange } from '../tree/plan.js';
+import type { Output } from '../ui/output.js';
+import {
+  readWorkspace,
+  serializeWorkspace,
+  WORKSPACE_FILE,
+  type WorkspaceService,
+} from '../workspace/manifest.js';
+import {
+  changesAgainstDisk,
+  renderRoot,
+  renderService,
+  workspaceManifest,
+  type WorkspaceInput,
+} from '../workspace/render.js';
+import { verifyWorkspace, type WorkspaceStep } from '../workspace/verify.js';
+import { findWorkspace } from './service-list.js';
+
+export interface ServiceAddOptions {
+  /** A folder inside the workspace. */
+  cwd: string;
+  name: string;
+  dryRun: boolean;
+  force: boolean;
+  install: boolean;
+  verify: boolean;
+  verbose: boolean;
+}
+
+export interface ServiceAddResult {
+  workspace: string;
+  service: WorkspaceService;
+  dryRun: boolean;
+  files: ChangeSummary[];
+  /** Root files you edited that must change (rewritten only with --force, yours kept as .orig). */
+  conflicts: string[];
+  steps: WorkspaceStep[];
+}
+
+/** The package manager version the workspace records in its package.json, if any. */
+async function recordedVersion(root: string): Promise<string | undefined> {
+  const text = await readFile(join(root, 'package.json'), 'utf8').catch(() => '{}');
+  const field = (JSON.parse(text) as { packageManager?: unknown }).packageManager;
+  return typeof field === 'string' ? field.split('@')[1] : undefined;
+}
+
+/**
+ * `service add <name>`: a new service beside the others (the same in-app features), the gateway
+ * and README regenerated with it, the workspace manifest updated; then one install at the root
+ * and the new service verified. Root files are compared with what the CLI made for the old
+ * service list: one you edited is a conflict (exit 1, nothing written) unless --force.
+ */
+export async function addService(
+  options: ServiceAddOptions,
+  out: Output,
+  result?: Partial<ServiceAddResult>,
+): Promise<ServiceAddResult> {
+  const root = findWorkspace(options.cwd);
+  const release = await lockProject(root);
+  try {
+    if (await recoverJournal(root)) out.warn('An interrupted earlier run was rolled back first.');
+    const workspace = await readWorkspace(root);
+    validateServiceName(options.name, workspace.name);
+    if (workspace.services.some((s) => s.name === options.name)) {
+      throw new UsageError(`${workspace.name} already has a service "${options.name}".`);
+    }
+    if (existsSync(join(root, 'services', options.name))) {
+      throw new UsageError(
+        `services/${options.name} already exists but is not in ${WORKSPACE_FILE}: move it away first.`,
+      );
+    }
+    const before: WorkspaceInput = {
+      directory: root,
+      name: workspace.name,
+      port: workspace.services[0]?.port ?? 3000,
+      packageManager: workspace.packageManager,
+      packageManagerVersion: await recordedVersion(root),
+      services: workspace.services,
+      features: workspace.features,
+      deployment: workspace.deployment,
+      force: options.force,
+    };
+    const service = {
+      name: options.name,
+      port: Math.max(before.port - 1, ...workspace.services.map((s) => s.port)) + 1,
+    };
+    const after: WorkspaceInput = { ...before, services: [...workspace.services, service] };
+
+    const files = await renderService(after, service);
+    const conflicts: string[] = [];
+    const backups: FileChange[] = [];
+    const old = await renderRoot(before);
+    for (const [path, content] of await renderRoot(after)) {
+      const previous = old.get(path);
+      if (previous === content) continue;
+      const current = await readProjectFile(root, path);
+      if (current && previous !== undefined && !current.equals(Buffer.from(previous))) {
+        conflicts.push(path);
+        if (!options.force) continue;
+        backups.push({ path: `${path}.orig`, action: 'create', content: current });
+      }
+      files.set(path, content);
+    }
+    const changes = [...backups, ...(await changesAgainstDisk(root, files))];
+    const manifestBefore = await readProjectFile(root, WORKSPACE_FILE);
+    changes.push({
+      path: WORKSPACE_FILE,
+      action: 'update',
+      content: serializeWorkspace(workspaceManifest(after)),
+      ...(manifestBefore ? { previous: manifestBefore } : {}),
+    });
+    const res: ServiceAddResult = Object.assign(result ?? {}, {
+      workspace: root,
+      service,
+      dryRun: options.dryRun,
+      files: summarize(changes),
+      conflicts,
+      steps: [] as WorkspaceStep[],
+    });
+    const where = relative(process.cwd(), root) || '.';
+    if (conflicts.length && !options.force) {
+      throw new FailedError(
+        `${conflicts.length === 1 ? 'A file you edited must change' : 'Files you edited must change'}: ${conflicts.join(', ')}.`,
+        [
+          'Nothing was written. Merge the change by hand, or re-run with --force (yours is saved as <file>.orig).',
+        ],
+      );
+    }
+    if (options.dryRun) {
+      out.info(
+        `Dry run: adding the service ${service.name} would write ${changes.length} files in ${where}:`,
+      );
+      for (const file of res.files)
+        out.info(
+          `  ${file.action.padEnd(6)} ${file.path} ${out.color.dim(formatBytes(file.bytes))}`,
+        );
+      return res;
+    }
+
+    const interrupt = interruptFlag();
+    try {
+      await writeJournal(root, 'service add', changes);
+      await out.step(`Writing ${changes.length} files`, async () => {
+        try {
+          await commitChanges(root, changes, { checkpoint: interrupt.checkpoint });
+        } catch (error) {
+          await recoverJournal(root).catch(() => undefined);
+          throw error;
+        }
+      });
+      await clearJournal(root);
+      try {
+        await verifyWorkspace({
+          directory: root,
+          packageManager: workspace.packageManager,
+          services: [service.name],
+          client: false,
+          install: options.install,
+          verify: options.install && options.verify,
+          verbose: options.verbose,
+          out,
+          checkpoint: interrupt.checkpoint,
+          signal: interrupt.signal,
+          results: res.steps,
+        });
+      } catch (error) {
+        if (error instanceof FailedError || error instanceof InterruptedError)
+          error.details.push(`The new service is kept in services/${service.name}.`);
+        throw error;
+      }
+    } finally {
+      interrupt.dispose();
+    }
+    out.success(`Added the service ${service.name} (port ${service.port}).`);
+    return res;
+  } finally {
+    await release();
+  }
+}
