@@ -84,6 +84,7 @@ const expected: Record<string, Expected> = {
   queue: {
     files: [
       'src/features/redis.ts',
+      'src/features/redis/backends.ts',
       'src/features/redis/cache.ts',
       'src/features/redis/client.ts',
       'src/features/redis/response-cache.ts',
@@ -106,6 +107,10 @@ const expected: Record<string, Expected> = {
     dependencies: ['lru-cache', 'redis', 'bullmq', 'ioredis'],
     env: [
       'REDIS_URL',
+      'REDIS_CLUSTER_NODES',
+      'REDIS_SENTINELS',
+      'REDIS_SENTINEL_MASTER',
+      'REDIS_PASSWORD',
       'REDIS_KEY_PREFIX',
       'REDIS_COMMAND_TIMEOUT_MS',
       'CACHE_TTL_SECONDS',
