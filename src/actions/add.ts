@@ -9,8 +9,12 @@ import {
   type GrowResult,
   type PlanGrow,
 } from './grow.js';
+import { missingUserFiles } from './add-user-files.js';
 
-/** Planning for `add`: the features it brings (with what they require) and the file changes. */
+/**
+ * Planning for `add`: the features it brings (with what they require) and the file changes,
+ * with the new features' examples for the user when they are not there yet.
+ */
 export const planAdd: PlanGrow = async (directory, manifest, requested, force) => {
   const installed = ordered(manifest.features);
   const target = featuresAfterAdd(installed, requested);
@@ -18,6 +22,7 @@ export const planAdd: PlanGrow = async (directory, manifest, requested, force) =
   const plan = added.length
     ? await planFiles(directory, manifest, target, force)
     : { changes: [], conflicts: [], manifest };
+  plan.changes.push(...(await missingUserFiles(directory, manifest, target, added)));
   const grow: GrowPlan = { kind: 'add', manifest, requested, target, added, removed: [], plan };
   return grow;
 };

@@ -9,6 +9,9 @@ const SCANNED = ['src', 'test'];
 const CODE = /\.(?:[mc]?ts|tsx)$/;
 /** Relative specifiers in `from '…'`, `import '…'`, `import('…')` and `require('…')`. */
 const SPECIFIER = /(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+/** Bare specifiers (packages, with an optional subpath) in the same places. */
+const PACKAGE_SPECIFIER =
+  /(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]((?:@[\w.-]+\/)?[\w.-]+)(?:\/[^'"]*)?['"]/g;
 
 async function codeFiles(root: string, dir: string): Promise<string[]> {
   const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
@@ -30,10 +33,46 @@ function candidates(from: string, specifier: string): string[] {
   return [path, `${stem}.ts`, `${stem}.tsx`, `${stem}.mts`, `${stem}.cts`, `${path}/index.ts`];
 }
 
+type After = Map<string, { action: string; content?: string | Buffer }>;
+
+/** Every package name in a package.json text's dependencies and devDependencies. */
+function packagesOf(text: string | undefined): Set<string> {
+  if (text === undefined) return new Set();
+  try {
+    const pkg = JSON.parse(text) as Record<string, unknown>;
+    const names = [pkg.dependencies, pkg.devDependencies].flatMap((deps) =>
+      deps && typeof deps === 'object' ? Object.keys(deps) : [],
+    );
+    return new Set(names);
+  } catch {
+    return new Set(); // Not valid JSON: the merge reports it as a conflict of its own.
+  }
+}
+
+/** The packages this run drops from package.json (`@types/x` counts as `x`: its types go). */
+async function droppedPackages(root: string, after: After): Promise<Set<string>> {
+  const change = after.get('package.json');
+  if (change === undefined) return new Set();
+  const before = await readProjectFile(root, 'package.json');
+  const kept = packagesOf(
+    typeof change.content === 'string' ? change.content : change.content?.toString('utf8'),
+  );
+  const dropped = new Set<string>();
+  for (const name of packagesOf(before && decodeUtf8(before))) {
+    if (kept.has(name)) continue;
+    dropped.add(name);
+    const typed = /^@types\/(.+)$/.exec(name)?.[1];
+    if (typed) dropped.add(typed.includes('__') ? `@${typed.replace('__', '/')}` : typed);
+  }
+  return dropped;
+}
+
 /**
  * `remove` deletes the feature's files. If the user's own code (any .ts file under src/ or test/
  * that this run does not delete, read as it will be after the run) imports one of them, the
- * project would no longer build: refuse before writing anything, naming each importing file.
+ * project would no longer build: refuse before writing anything, naming each importing file. The
+ * same for a package it drops from package.json (the examples a feature wrote for the user, such
+ * as postgres's /api/items, import its packages).
  * Generated files in conflict are read as the generator wants them: the conflict is reported on
  * its own, and --force makes them so.
  */
@@ -42,9 +81,7 @@ export async function refuseDeletingImported(
   plan: Plan,
   removed: readonly string[],
 ): Promise<void> {
-  const after = new Map<string, { action: string; content?: string | Buffer }>(
-    plan.changes.map((c) => [c.path, c]),
-  );
+  const after: After = new Map(plan.changes.map((c) => [c.path, c]));
   for (const conflict of plan.conflicts) {
     after.set(conflict.path, {
       action: conflict.generated === undefined ? 'delete' : 'update',
@@ -52,7 +89,8 @@ export async function refuseDeletingImported(
     });
   }
   const deleted = new Set([...after].filter(([, c]) => c.action === 'delete').map(([p]) => p));
-  if (deleted.size === 0) return;
+  const dropped = await droppedPackages(root, after);
+  if (deleted.size === 0 && dropped.size === 0) return;
   const problems: string[] = [];
   for (const dir of SCANNED) {
     for (const file of await codeFiles(root, dir)) {
@@ -63,13 +101,16 @@ export async function refuseDeletingImported(
       const text = typeof content === 'string' ? content : (decodeUtf8(content) ?? '');
       for (const match of text.matchAll(SPECIFIER)) {
         const target = candidates(file, match[1]!).find((c) => deleted.has(c));
-        if (target) problems.push(`${file} imports ${target}`);
+        if (target) problems.push(`${file} imports ${target}, which it would delete`);
       }
+      const packages = new Set([...text.matchAll(PACKAGE_SPECIFIER)].map((m) => m[1]!));
+      for (const name of [...packages].filter((p) => dropped.has(p)))
+        problems.push(`${file} imports the package ${name}, which it would drop from package.json`);
     }
   }
   if (problems.length === 0) return;
   throw new FailedError(
-    `Cannot remove ${removed.map((id) => `"${id}"`).join(', ')}: ${problems[0]}, which it would delete${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Remove the import first; nothing was changed.`,
+    `Cannot remove ${removed.map((id) => `"${id}"`).join(', ')}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}. Delete or move that file (an example you no longer need), or drop the import, then re-run; nothing was changed.`,
     problems,
   );
 }

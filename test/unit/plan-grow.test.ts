@@ -333,7 +333,9 @@ describe("remove and the user's own code", () => {
     const failed = error as InstanceType<typeof FailedError>;
     expect(failed.exitCode).toBe(1);
     expect(failed.message).toContain('src/routes/mine.ts imports src/features/alpha.ts');
-    expect(failed.details).toContain('test/mine.test.ts imports src/features/alpha.ts');
+    expect(failed.details).toContain(
+      'test/mine.test.ts imports src/features/alpha.ts, which it would delete',
+    );
     expect(snapshot(dir)).toEqual(before);
     // Once the import is gone, remove goes ahead.
     rmSync(join(dir, 'src/routes/mine.ts'));
@@ -345,6 +347,58 @@ describe("remove and the user's own code", () => {
     await add(['alpha']);
     write('src/mine.ts', "import { createApp } from './app.js';\nexport const app = createApp;\n");
     expect((await remove(['alpha'])).removed).toEqual(['alpha']);
+  });
+});
+
+describe("the user's own files (createOnly) and packages", () => {
+  it("add writes an added feature's examples that are missing, as the user's (not in the manifest)", async () => {
+    const result = await add(['gamma']);
+    expect(read('src/routes/gamma.ts')).toContain("import { z } from 'zod';");
+    expect(result.files.map((f) => f.path)).toContain('src/routes/gamma.ts');
+    expect((await readManifest(dir)).files['src/routes/gamma.ts']).toBeUndefined();
+    // The user's file is theirs: removing the feature leaves it (once it no longer imports zod).
+    write('src/routes/gamma.ts', 'export const mine = 1;\n');
+    await remove(['gamma']);
+    expect(read('src/routes/gamma.ts')).toBe('export const mine = 1;\n');
+    // An existing file of that name is never overwritten, nor a conflict.
+    const again = await add(['gamma']);
+    expect(again.conflicts).toEqual([]);
+    expect(read('src/routes/gamma.ts')).toBe('export const mine = 1;\n');
+  });
+
+  it('remove refuses before writing (exit 1) when a user file imports a package it would drop', async () => {
+    await add(['gamma']);
+    const before = snapshot(dir);
+    const error = await remove(['gamma']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FailedError);
+    const failed = error as InstanceType<typeof FailedError>;
+    expect(failed.exitCode).toBe(1);
+    expect(failed.message).toContain(
+      'src/routes/gamma.ts imports the package zod, which it would drop from package.json',
+    );
+    expect(failed.message).toMatch(/Delete or move .*then re-run/);
+    expect(failed.message).not.toContain('\n');
+    expect(snapshot(dir)).toEqual(before);
+    rmSync(join(dir, 'src/routes/gamma.ts'));
+    expect((await remove(['gamma'])).removed).toEqual(['gamma']);
+    expect(pkg().dependencies.zod).toBeUndefined();
+  });
+
+  it('only packages that leave package.json count; subpaths and type imports do', async () => {
+    await add(['beta']);
+    mkdirSync(join(dir, 'src/lib'), { recursive: true });
+    write(
+      'src/lib/cache.ts',
+      "import { createClient } from 'redis';\nimport type { LRUCache } from 'lru-cache/raw';\nimport { readFile } from 'node:fs';\nexport type C = LRUCache<string, string>;\nexport { createClient, readFile };\n",
+    );
+    const error = (await remove(['beta']).catch((e: unknown) => e)) as InstanceType<
+      typeof FailedError
+    >;
+    expect(error.message).toContain('src/lib/cache.ts imports the package lru-cache');
+    expect(error.details).toHaveLength(1);
+    // redis stays (alpha needs it): importing it is fine.
+    write('src/lib/cache.ts', "export { createClient } from 'redis';\n");
+    expect((await remove(['beta'])).removed).toEqual(['beta']);
   });
 });
 

@@ -1,15 +1,28 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import { createApp } from '../src/app.js';
+import type { Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
+import { itemRoutes } from '../src/routes/items.js';
 import { testContext } from './helpers.js';
+
+/**
+ * Mounts the routes itself, so that the test does not depend on src/routes/examples.ts mounting
+ * them (after `add postgres` it does not until you add `router.use(itemRoutes(ctx))` there).
+ */
+const mountItems: Feature = {
+  name: 'items-under-test',
+  setup(app, ctx) {
+    app.use(express.json({ limit: ctx.config.bodyLimit }), itemRoutes(ctx));
+  },
+};
 
 /** The /api/items example of src/routes/items.ts, on the embedded PGlite (no server needed). */
 describe('/api/items', () => {
   let app: Express;
   beforeAll(async () => {
-    app = await createApp(testContext());
+    app = await createApp(testContext(), [...features, mountItems]);
     // The first query opens PGlite and applies the migrations: seconds on a busy machine.
     await request(app).get('/api/items').expect(200);
   }, 120_000);
