@@ -54,6 +54,11 @@ export interface Feature {
    * `add`/`remove` never write, change or delete them, and the manifest does not record them.
    */
   createOnly?: readonly string[];
+  /**
+   * Variables the CLI's verify step sets when it boots the built app in production mode, so
+   * that it starts without outside services (postgres: its embedded database).
+   */
+  verifyEnv?: (project: ProjectContext) => Record<string, string>;
   /** Services this feature adds to docker-compose.yml (used when the docker feature is on). */
   composeServices?: (project: ProjectContext) => Record<string, unknown>;
   /** Hidden features (the base app) are always on and never listed. */

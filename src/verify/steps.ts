@@ -5,6 +5,7 @@ import { FailedError, InterruptedError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
 import { packageManagerCommands } from '../pm.js';
 import type { Output } from '../ui/output.js';
+import { featureBootEnv } from './boot-env.js';
 
 export type StepName = 'install' | 'build' | 'typecheck' | 'lint' | 'test' | 'boot';
 
@@ -201,18 +202,18 @@ async function boot(options: VerifyOptions): Promise<void> {
   const { execa } = await import('execa');
   const port = await freePort();
   const [, ...args] = await startCommand(options.directory);
+  const featureEnv = await featureBootEnv(options.directory);
   const child = execa(process.execPath, args, {
     cwd: options.directory,
     env: childEnv({
       PORT: String(port),
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
-      // postgres needs DATABASE_URL in production: boot on its embedded PGlite (others ignore it).
-      DATABASE_URL: 'pglite:memory',
       // queue needs REDIS_URL in production: boot with jobs in process (others ignore it).
       QUEUE_IN_PROCESS: 'true',
       LOG_LEVEL: 'warn',
       WEB_CONCURRENCY: '2',
+      ...featureEnv,
     }),
     extendEnv: false,
     all: true,
@@ -233,7 +234,11 @@ async function boot(options: VerifyOptions): Promise<void> {
     new FailedError(message, [
       ...tail(output),
       '',
-      `Reproduce: cd ${options.directory} && ${options.packageManager} run build && PORT=${port} NODE_ENV=production node ${args.join(' ')}`,
+      `Reproduce: cd ${options.directory} && ${options.packageManager} run build && PORT=${port} NODE_ENV=production ${Object.entries(
+        featureEnv,
+      )
+        .map(([name, value]) => `${name}=${value} `)
+        .join('')}node ${args.join(' ')}`,
     ]);
   try {
     const base = `http://127.0.0.1:${port}`;

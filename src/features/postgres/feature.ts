@@ -54,4 +54,6 @@ export const postgres: Feature = {
     },
   ],
   appModule: true,
+  // Production requires DATABASE_URL: the verify boot runs on the embedded database.
+  verifyEnv: () => ({ DATABASE_URL: 'pglite:memory' }),
 };

@@ -72,7 +72,7 @@ describe('the app', () => {
       },
     };
     for (const nodeEnv of ['production', '']) {
-      // Only this app's feature: an installed one may need production settings (DATABASE_URL).
+      // Only this app's feature: an installed one may need settings that production requires.
       const ctx = testContext({ NODE_ENV: nodeEnv, LOG_LEVEL: 'error' }, [failing]);
       const app = await createApp(ctx, [failing]);
       // The error is logged (on stdout); the client sees nothing of it.
