@@ -203,6 +203,9 @@ async function boot(options: VerifyOptions): Promise<void> {
   const port = await freePort();
   const [, ...args] = await startCommand(options.directory);
   const featureEnv = await featureBootEnv(options.directory);
+  const reproduceEnv = Object.entries(featureEnv)
+    .map(([name, value]) => `${name}=${value} `)
+    .join('');
   const child = execa(process.execPath, args, {
     cwd: options.directory,
     env: childEnv({
@@ -234,11 +237,7 @@ async function boot(options: VerifyOptions): Promise<void> {
     new FailedError(message, [
       ...tail(output),
       '',
-      `Reproduce: cd ${options.directory} && ${options.packageManager} run build && PORT=${port} NODE_ENV=production ${Object.entries(
-        featureEnv,
-      )
-        .map(([name, value]) => `${name}=${value} `)
-        .join('')}node ${args.join(' ')}`,
+      `Reproduce: cd ${options.directory} && ${options.packageManager} run build && PORT=${port} NODE_ENV=production ${reproduceEnv}node ${args.join(' ')}`,
     ]);
   try {
     const base = `http://127.0.0.1:${port}`;
