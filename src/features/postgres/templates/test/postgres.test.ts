@@ -62,6 +62,7 @@ describe('query routing', () => {
   /** A fake server that records which queries it ran. */
   function target(name: string, log: string[], up = true): Target {
     return {
+      name,
       run: (work) => {
         if (!up) return Promise.reject(new DatabaseUnavailableError(name));
         log.push(name);

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { Database, type Db, type Target } from './database.js';
+import type { Replica } from './replicas.js';
+import type { DatabaseServer } from './server.js';
 import type { PostgresSettings } from './settings.js';
 
 /** The folder of SQL migrations made by `npm run db:generate` (drizzle.config.ts). */
@@ -9,6 +11,9 @@ export const MIGRATIONS_FOLDER = 'drizzle';
 /** What setup opened, to close on shutdown. */
 export interface Connection {
   database: Database;
+  /** The pools (none for PGlite): the primary first, then the replicas'. */
+  servers: readonly DatabaseServer[];
+  replicas: readonly Replica[];
   close(): Promise<void>;
 }
 
@@ -31,12 +36,15 @@ function connectEmbedded(dataDir: string, logger: Logger): Connection {
     return { db: db as unknown as Db, close: () => client.close() };
   };
   const primary: Target = {
+    name: 'embedded',
     run: async (work) => work((await (opening ??= open())).db),
     // In this process: nothing to reach, and readiness should not pay for opening it.
     ping: () => Promise.resolve(),
   };
   return {
     database: new Database(primary, [], 0),
+    servers: [],
+    replicas: [],
     close: async () => {
       if (opening) await (await opening).close();
     },
@@ -69,6 +77,8 @@ export async function connect(settings: PostgresSettings, logger: Logger): Promi
   for (const replica of replicas) void replica.start();
   return {
     database: new Database(primary, replicas, settings.readYourWritesMs),
+    servers: [primary, ...replicas.map((r) => r.server)],
+    replicas,
     close: async () => {
       for (const replica of replicas) replica.stop();
       await Promise.all([primary, ...replicas.map((r) => r.server)].map((s) => s.close()));

@@ -9,6 +9,8 @@ export type Db = PgDatabase<PgQueryResultHKT>;
 
 /** Where a query can run: a server behind its breaker, or the embedded PGlite. */
 export interface Target {
+  /** In metrics: `primary`, a replica's host:port, or `embedded` (PGlite). */
+  readonly name: string;
   run<T>(work: (db: Db) => Promise<T>): Promise<T>;
   /** Resolves when the server answers (through its breaker: at once when open). */
   ping(): Promise<void>;
@@ -44,6 +46,8 @@ function cookie(req: Request, name: string): string | undefined {
  */
 export class Database {
   #next = 0;
+  /** Told each query's duration and where it ran (the metrics feature's histogram). */
+  onQuery: ((target: string, seconds: number) => void) | undefined;
 
   constructor(
     readonly primary: Target,
@@ -54,19 +58,19 @@ export class Database {
   /** Runs a read; pass the response so that read-your-writes applies. */
   async read<T>(res: Response, work: (db: Db) => Promise<T>): Promise<T> {
     const replica = this.#mustReadPrimary(res) ? undefined : this.#pickReplica();
-    if (!replica) return this.primary.run(work);
+    if (!replica) return this.#run(this.primary, work);
     try {
-      return await replica.server.run(work);
+      return await this.#run(replica.server, work);
     } catch (error) {
       // The replica went away: the primary answers instead.
-      if (error instanceof DatabaseUnavailableError) return this.primary.run(work);
+      if (error instanceof DatabaseUnavailableError) return this.#run(this.primary, work);
       throw error;
     }
   }
 
   /** Runs a write on the primary; this request and this client then read from the primary. */
   async write<T>(res: Response, work: (db: Db) => Promise<T>): Promise<T> {
-    const result = await this.primary.run(work);
+    const result = await this.#run(this.primary, work);
     res.locals.databaseWrote = true;
     if (!res.headersSent) {
       res.cookie(PRIMARY_COOKIE, String(Date.now() + this.readYourWritesMs), {
@@ -92,6 +96,17 @@ export class Database {
       return 'down';
     }
     return this.replicas.every((r) => r.healthy) ? 'ok' : 'degraded';
+  }
+
+  async #run<T>(target: Target, work: (db: Db) => Promise<T>): Promise<T> {
+    const observe = this.onQuery;
+    if (!observe) return target.run(work);
+    const started = performance.now();
+    try {
+      return await target.run(work);
+    } finally {
+      observe(target.name, (performance.now() - started) / 1000);
+    }
   }
 
   #mustReadPrimary(res: Response): boolean {

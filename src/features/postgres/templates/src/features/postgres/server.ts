@@ -30,10 +30,12 @@ export class DatabaseServer implements Target {
   readonly db: Db;
   readonly breaker: CircuitBreaker;
   readonly role: string;
+  readonly name: string;
 
   constructor(options: ServerOptions, logger: Logger) {
     this.role = options.role;
     const host = new URL(options.url).host;
+    this.name = options.role === 'primary' ? 'primary' : host;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolMax,
