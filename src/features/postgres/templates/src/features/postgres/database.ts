@@ -57,7 +57,7 @@ export class Database {
 
   /** Runs a read; pass the response so that read-your-writes applies. */
   async read<T>(res: Response, work: (db: Db) => Promise<T>): Promise<T> {
-    const replica = this.#mustReadPrimary(res) ? undefined : this.#pickReplica();
+    const replica = this.readsPrimary(res) ? undefined : this.#pickReplica();
     if (!replica) return this.#run(this.primary, work);
     try {
       return await this.#run(replica.server, work);
@@ -109,7 +109,8 @@ export class Database {
     }
   }
 
-  #mustReadPrimary(res: Response): boolean {
+  /** Whether this request's reads go to the primary (it wrote, or its client wrote just now). */
+  readsPrimary(res: Response): boolean {
     if (res.locals.databaseWrote === true) return true;
     const until = Number(cookie(res.req, PRIMARY_COOKIE));
     return Number.isFinite(until) && until > Date.now();
