@@ -16,6 +16,19 @@ function mergeInto(into: Doc, extra: Doc): void {
   }
 }
 
+/** The named volumes the services mount (`name:/path`; not `./dir` or `/dir`), to declare. */
+function namedVolumes(services: Doc): string[] {
+  const names = Object.values(services).flatMap((service) => {
+    const volumes = isPlainObject(service) ? service.volumes : undefined;
+    return Array.isArray(volumes)
+      ? volumes.flatMap((v) =>
+          typeof v === 'string' ? (/^([\w][\w.-]*):\//.exec(v)?.[1] ?? []) : [],
+        )
+      : [];
+  });
+  return [...new Set(names)].sort();
+}
+
 /**
  * docker-compose.yml, from the services every feature contributes; only with `docker`. A feature
  * may add to another's service (redis gives the app its REDIS_URL): the docker feature's services
@@ -31,7 +44,13 @@ export async function renderCompose(
     (a, b) => Number(b.id === 'docker') - Number(a.id === 'docker'),
   );
   for (const feature of ordered) mergeInto(services, feature.composeServices?.(project) ?? {});
+  const volumes = namedVolumes(services);
   // singleQuote: the project's prettier style. YAML 1.1 quotes strings such as 'no' or '22:22' that
   // 1.1 parsers would read as booleans or numbers.
-  return stringify({ services }, { lineWidth: 0, singleQuote: true, version: '1.1' });
+  return stringify(
+    volumes.length
+      ? { services, volumes: Object.fromEntries(volumes.map((v) => [v, {}])) }
+      : { services },
+    { lineWidth: 0, singleQuote: true, version: '1.1' },
+  );
 }

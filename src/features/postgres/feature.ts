@@ -1,4 +1,5 @@
 import type { Feature } from '../types.js';
+import { postgresComposeServices } from './compose.js';
 
 export const postgres: Feature = {
   id: 'postgres',
@@ -21,7 +22,7 @@ export const postgres: Feature = {
     // Once per deploy (a release step, a Job), after the build; never on every worker's boot.
     'db:migrate': 'node dist/features/postgres/migrate.js',
   }),
-  env: () => [
+  env: (project) => [
     {
       name: 'DATABASE_URL',
       example: 'postgres://app:app@localhost:5432/app',
@@ -52,8 +53,26 @@ export const postgres: Feature = {
       comment:
         'A replica further behind leaves the read rotation until it catches up; a client that wrote reads from the primary for this long (+2 s).',
     },
+    ...(project.has('docker')
+      ? [
+          {
+            name: 'POSTGRES_PASSWORD',
+            example: 'replace-with-openssl-rand-hex-32',
+            comment:
+              "docker-compose.yml: the database user app's password (URL-safe: openssl rand -hex 32). Compose refuses to start without it.",
+            commented: true,
+          },
+          {
+            name: 'POSTGRES_REPLICATION_PASSWORD',
+            example: 'replace-with-openssl-rand-hex-32',
+            comment: "docker-compose.yml: the replica's password for streaming from the primary.",
+            commented: true,
+          },
+        ]
+      : []),
   ],
   appModule: true,
+  composeServices: postgresComposeServices,
   // Production requires DATABASE_URL: the verify boot runs on the embedded database.
   verifyEnv: () => ({ DATABASE_URL: 'pglite:memory' }),
 };
