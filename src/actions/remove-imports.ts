@@ -49,7 +49,10 @@ function packagesOf(text: string | undefined): Set<string> {
   }
 }
 
-/** The packages this run drops from package.json (`@types/x` counts as `x`: its types go). */
+/**
+ * The packages this run drops from package.json. `@types/x` counts as `x`: even if `x` stays,
+ * importing it may no longer type-check.
+ */
 async function droppedPackages(root: string, after: After): Promise<Set<string>> {
   const change = after.get('package.json');
   if (change === undefined) return new Set();
