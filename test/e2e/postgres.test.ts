@@ -1,15 +1,28 @@
 import { execa } from 'execa';
+import { copyFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type Running } from '../helpers/processes.js';
-import { hasPostgres, psql, startPrimaryAndReplica, type PgServer } from '../helpers/postgres.js';
+import { freePort } from '../helpers/ports.js';
+import {
+  hasPostgres,
+  psql,
+  runPgScript,
+  startPrimaryAndReplica,
+  stopServer,
+  type PgServer,
+} from '../helpers/postgres.js';
 import { generateVerified } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
  * The postgres feature end to end: a project generated with the real CLI and its full test-build
  * (its own tests run on PGlite), then the built app against Debian's PostgreSQL 15, a primary and
- * a streaming replica made with pg_basebackup -R, on loopback ports.
+ * a streaming replica made with pg_basebackup -R, on loopback ports. The project also has
+ * metrics (the database's gauges) and docker (its compose scripts, run here outside Docker).
  */
+
+const METRICS_TOKEN = 'e2e-postgres-metrics-token';
 
 interface Item {
   id: number;
@@ -54,12 +67,12 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
   beforeAll(async () => {
     starting = startPrimaryAndReplica();
     const [project, started] = await Promise.all([
-      generateVerified(tempDir(), 'pg-app', ['--features', 'postgres']),
+      generateVerified(tempDir(), 'pg-app', ['--features', 'postgres,metrics,docker']),
       starting,
     ]);
     servers = started;
     dir = project.dir;
-    expect(project.result.features).toEqual(['postgres']);
+    expect(project.result.features).toEqual(['postgres', 'metrics', 'docker']);
   }, 900_000);
 
   afterAll(async () => {
@@ -91,6 +104,75 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
     );
   }, 120_000);
 
+  it("compose's scripts, outside Docker: the primary's replication role, then a replica cloned and streaming", async () => {
+    const env = {
+      POSTGRES_USER: 'postgres',
+      POSTGRES_DB: 'postgres',
+      POSTGRES_REPLICATION_PASSWORD: 'replication-secret',
+      PGDATA: primary().dataDir,
+      PGHOST: '127.0.0.1',
+      PGPORT: String(primary().port),
+    };
+    // The servers' folder belongs to the postgres user: the scripts and the new data go there.
+    const root = dirname(primary().dataDir);
+    const copied = (name: string): string => {
+      copyFileSync(join(dir, 'docker/postgres', name), join(root, name));
+      return join(root, name);
+    };
+    const init = await runPgScript(copied('primary-init.sh'), [], env);
+    expect(init.exitCode, init.all).toBe(0);
+    await psql(primary(), 'select pg_reload_conf()');
+    expect(
+      await psql(primary(), "select rolreplication from pg_roles where rolname = 'replicator'"),
+    ).toBe('t');
+
+    const script = copied('replica-entrypoint.sh');
+    const port = await freePort();
+    const dataDir = join(root, 'compose-replica');
+    const copy: PgServer = {
+      ...primary(),
+      port,
+      dataDir,
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    };
+    const running = runPgScript(
+      script,
+      ['-p', String(port), '-k', root, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off'],
+      {
+        PGDATA: dataDir,
+        PRIMARY_HOST: '127.0.0.1',
+        PRIMARY_PORT: String(primary().port),
+        REPLICATION_USER: 'replicator',
+        REPLICATION_PASSWORD: 'replication-secret',
+      },
+    );
+    try {
+      await eventually(
+        () => psql(copy, 'select pg_is_in_recovery()').catch(() => 'not yet'),
+        (v) => v === 't',
+        60_000,
+      );
+      await psql(primary(), 'create table compose_check as select 42 as answer');
+      await eventually(
+        () => psql(copy, 'select answer from compose_check').catch(() => 'not yet'),
+        (v) => v === '42',
+      );
+    } finally {
+      await stopServer(dataDir).catch(() => undefined);
+    }
+    const result = await running;
+    expect(result.all).toContain('copying the primary');
+  }, 120_000);
+
+  /** One sample of the app's /metrics (undefined: not there). */
+  const metric = async (sample: string): Promise<number | undefined> => {
+    const res = await fetch(`${app!.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    const line = (await res.text()).split('\n').find((l) => l.startsWith(`${sample} `));
+    return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+  };
+
   it('writes land on the primary and reads on the replica', async () => {
     expect(await psql(primary(), 'select pg_is_in_recovery()')).toBe('f');
     expect(await psql(replica(), 'select pg_is_in_recovery()')).toBe('t');
@@ -99,6 +181,7 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
       DATABASE_REPLICA_URLS: replica().url,
       // Large, so that a paused replica stays in the rotation (the read-your-writes test).
       DATABASE_MAX_REPLICA_LAG_MS: '60000',
+      METRICS_TOKEN,
     });
     const ready = await eventually(
       async () => (await fetch(`${app!.url}/readyz`)).json() as Promise<{ status: string }>,
@@ -121,6 +204,13 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await itemScans(primary())).toBe(before.primary);
+    // Both pools are open and on /metrics; the queries were timed per pool.
+    expect(await metric('db_pool_connections{pool="primary",state="total"}')).toBeGreaterThan(0);
+    const replicaPool = `pool="127.0.0.1:${replica().port}"`;
+    expect(await metric(`db_query_duration_seconds_count{${replicaPool}}`)).toBeGreaterThanOrEqual(
+      20,
+    );
+    expect(await metric(`db_breaker_open{${replicaPool}}`)).toBe(0);
   }, 120_000);
 
   it('read-your-writes: with replay paused on the replica, the writer reads its new item', async () => {
@@ -137,6 +227,12 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
       expect(((await mine.json()) as Item).name).toBe('while the replica is paused');
       // Another client reads the replica, which has not replayed the insert: stale.
       expect((await getItem(item.id)).status).toBe(404);
+      // The lag gauge shows it (checked every second).
+      const lag = await eventually(
+        () => metric(`db_replica_lag_seconds{replica="127.0.0.1:${replica().port}"}`),
+        (v) => v !== undefined && v > 0,
+      );
+      expect(lag).toBeGreaterThan(0);
       await psql(replica(), 'select pg_wal_replay_resume()');
       await eventually(
         () => getItem(item.id).then((r) => r.status),

@@ -93,6 +93,25 @@ async function postgresIds(): Promise<[number, number]> {
   return [Number(stdout), Number(gid)];
 }
 
+/**
+ * Runs a shell script as PostgreSQL's own tools would run (as the postgres user when this is
+ * root), with the server binaries first on PATH: the generated compose scripts, outside Docker.
+ */
+export function runPgScript(file: string, args: string[], env: Record<string, string>) {
+  const vars = Object.entries({ ...env, PATH: `${pgBin()!}:${process.env.PATH ?? ''}` }).map(
+    ([name, value]) => `${name}=${value}`,
+  );
+  const argv = ['env', ...vars, 'sh', file, ...args];
+  return isRoot
+    ? execa('runuser', ['-u', 'postgres', '--', ...argv], { all: true, reject: false })
+    : execa(argv[0]!, argv.slice(1), { all: true, reject: false });
+}
+
+/** Stops the server of `dataDir` (fast: open sessions are ended). */
+export async function stopServer(dataDir: string): Promise<void> {
+  await pg('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', 'stop']);
+}
+
 /** Runs one SQL statement with psql and returns its unaligned output. */
 export async function psql(server: PgServer, sql: string): Promise<string> {
   const { stdout } = await execa(join(pgBin()!, 'psql'), [server.url, '-XAtc', sql]);
