@@ -9,7 +9,10 @@
 //      the load generator (autocannon) to CPU 1 when taskset and two CPUs are there; then
 //      `cluster` with 2 workers against 1 (unpinned: the load generator shares the cores).
 //   4. The queue feature: enqueue jobs/s and enqueue-to-finish latency with two workers.
-// Flags: --runs N (default 15), --skip-throughput, --skip-queue, --duration S (default 8).
+//   5. GET /api/items/:id of the postgres feature on a real replica, without and with the Redis
+//      cache (bench/postgres.mjs; needs Debian's PostgreSQL and redis-server).
+// Flags: --runs N (default 15), --skip-throughput, --skip-queue, --skip-postgres, --duration S
+// (default 8).
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
@@ -17,6 +20,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import { postgresItems } from './postgres.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const ours = join(root, 'bin', 'create-scalable-express.js');
@@ -155,8 +159,9 @@ const autocannonCli = join(root, 'node_modules', 'autocannon', 'autocannon.js');
 const canPin =
   availableParallelism() >= 2 && spawnSync('taskset', ['-c', '1', 'true']).status === 0;
 
-/** Requests per second from autocannon in a child process (on CPU 1 when pinned). */
-function load(url, pin) {
+/** Requests per second from autocannon in a child process (on CPU 1 when pinned); with `withP99`,
+ * also the p99 latency: { rps, p99 }. */
+function load(url, pin, withP99 = false) {
   const argv = [autocannonCli, '--json', '-c', '50', '-d', String(duration), url];
   const [command, full] = pin
     ? ['taskset', ['-c', '1', process.execPath, ...argv]]
@@ -171,7 +176,8 @@ function load(url, pin) {
         const result = JSON.parse(out);
         if (result.non2xx > 0 || result.errors > 0)
           console.log(`  (non-2xx ${result.non2xx}, errors ${result.errors})`);
-        resolve(result.requests.average);
+        const rps = result.requests.average;
+        resolve(withP99 ? { rps, p99: result.latency.p99 } : rps);
       } catch {
         reject(new Error(`autocannon gave no result for ${url}`));
       }
@@ -401,4 +407,24 @@ async function queueBench(jobs = 2000) {
 // Last: the helpers above are module constants, defined only once this line is reached.
 if (!args.includes('--skip-throughput')) await throughput();
 if (!args.includes('--skip-queue')) await queueBench();
+if (!args.includes('--skip-postgres')) {
+  await postgresItems({
+    generate,
+    freePort,
+    measure: async (dir, extra, path) => {
+      const server = await startServer(
+        'dist/main.js',
+        dir,
+        { LOG_LEVEL: 'warn', ...extra },
+        canPin,
+      );
+      try {
+        await load(`http://127.0.0.1:${server.port}${path}`, canPin); // warm-up
+        return await load(`http://127.0.0.1:${server.port}${path}`, canPin, true);
+      } finally {
+        await server.stop();
+      }
+    },
+  });
+}
 rmSync(work, { recursive: true, force: true });
