@@ -38,6 +38,8 @@ export const httpCacheLookups = new Counter({
 /** What the replica-lag gauge needs of the postgres feature's replicas (read loosely: optional). */
 interface LaggingReplica {
   lagMs: number;
+  /** Its pool's name (host:port), the label when known. */
+  server?: { name?: string };
 }
 let currentReplicas: () => readonly LaggingReplica[] = () => [];
 new Gauge({
@@ -50,7 +52,7 @@ new Gauge({
   collect() {
     this.reset();
     currentReplicas().forEach((replica, index) => {
-      this.set({ replica: String(index) }, replica.lagMs / 1000);
+      this.set({ replica: replica.server?.name ?? String(index) }, replica.lagMs / 1000);
     });
   },
 });

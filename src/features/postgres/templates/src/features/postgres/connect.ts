@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../../logger.js';
 import { Database, type Db, type Target } from './database.js';
-import type { Replica } from './replicas.js';
 import type { DatabaseServer } from './server.js';
 import type { PostgresSettings } from './settings.js';
 
@@ -13,7 +12,6 @@ export interface Connection {
   database: Database;
   /** The pools (none for PGlite): the primary first, then the replicas'. */
   servers: readonly DatabaseServer[];
-  replicas: readonly Replica[];
   close(): Promise<void>;
 }
 
@@ -44,7 +42,6 @@ function connectEmbedded(dataDir: string, logger: Logger): Connection {
   return {
     database: new Database(primary, [], 0),
     servers: [],
-    replicas: [],
     close: async () => {
       if (opening) await (await opening).close();
     },
@@ -78,7 +75,6 @@ export async function connect(settings: PostgresSettings, logger: Logger): Promi
   return {
     database: new Database(primary, replicas, settings.readYourWritesMs),
     servers: [primary, ...replicas.map((r) => r.server)],
-    replicas,
     close: async () => {
       for (const replica of replicas) replica.stop();
       await Promise.all([primary, ...replicas.map((r) => r.server)].map((s) => s.close()));
