@@ -212,8 +212,6 @@ async function boot(options: VerifyOptions): Promise<void> {
       PORT: String(port),
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
-      // queue needs REDIS_URL in production: boot with jobs in process (others ignore it).
-      QUEUE_IN_PROCESS: 'true',
       LOG_LEVEL: 'warn',
       WEB_CONCURRENCY: '2',
       ...featureEnv,

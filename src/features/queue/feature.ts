@@ -129,4 +129,6 @@ export const queue: Feature = {
   ],
   appModule: true,
   composeServices,
+  // Production requires REDIS_URL; verify's boot has no Redis, so its jobs run in process.
+  verifyEnv: () => ({ QUEUE_IN_PROCESS: 'true' }),
 };

@@ -1,6 +1,8 @@
 /**
- * DATABASE_URL=pglite:memory comes from the postgres feature only: a project without it never
- * mentions PGlite or DATABASE_URL (generated test config, test helpers, verify's boot).
+ * The variables that let a production boot run without outside services come from their
+ * features only: DATABASE_URL=pglite:memory from postgres, QUEUE_IN_PROCESS=true from queue. A
+ * project without the feature never mentions them (generated test config, test helpers, verify's
+ * boot).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,27 @@ const input = (features: string[]) => ({
   port: 3000,
   packageManager: 'npm' as const,
   features,
+});
+
+describe('QUEUE_IN_PROCESS for jobs without Redis', () => {
+  it('is in no file of a project without queue', async () => {
+    const tree = await renderProject(input(['redis', 'metrics', 'pm2']));
+    const mentions = [...tree].filter(([, text]) => text.includes('QUEUE_IN_PROCESS'));
+    expect(mentions.map(([path]) => path)).toEqual([]);
+  });
+
+  it("is in the generated test config and helpers, and in verify's boot, with queue", async () => {
+    const tree = await renderProject(input(['redis', 'queue']));
+    expect(tree.get('vitest.config.ts')).toContain("QUEUE_IN_PROCESS: 'true'");
+    expect(tree.get('test/helpers.ts')).toContain("QUEUE_IN_PROCESS: 'true'");
+    const plan = await planChanges({
+      target: { ...input(['redis', 'queue']), name: 'with-queue' },
+      readCurrent: async () => undefined,
+      force: false,
+    });
+    await commitChanges(join(parent, 'with-queue'), plan.changes);
+    expect(await featureBootEnv(join(parent, 'with-queue'))).toEqual({ QUEUE_IN_PROCESS: 'true' });
+  });
 });
 
 describe('DATABASE_URL for the embedded database', () => {
