@@ -20,9 +20,7 @@ export function presetFeatures(name: PresetName): string[] {
     case 'standard':
       return ['cluster', 'redis', 'rate-limit', 'winston', 'metrics'];
     case 'full':
-      // Every feature that conflicts with no feature listed before it in the registry, except
-      // postgres for now: removing it from a project leaves the user's /api/items code (which
-      // needs drizzle-orm) behind, so `remove` cannot yet promise a green build (issue 10).
-      return firstOfEachConflict().filter((id) => id !== 'postgres');
+      // Every feature that conflicts with no feature listed before it in the registry.
+      return firstOfEachConflict();
   }
 }

@@ -251,9 +251,16 @@ async function boot(options: VerifyOptions): Promise<void> {
         throw fail(`The server did not answer GET /healthz within ${BOOT_TIMEOUT_MS / 1000}s.`);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
-    const ready = await fetch(`${base}/readyz`);
-    if (ready.status !== 200)
-      throw fail(`GET /readyz answered ${ready.status}: ${await ready.text()}`);
+    // Ready may come a little after alive (a check still warming up, a busy machine shedding
+    // load for a moment): wait for it until the same deadline.
+    for (;;) {
+      const ready = await fetch(`${base}/readyz`);
+      if (ready.status === 200) break;
+      const body = await ready.text();
+      if (exit || Date.now() > deadline)
+        throw fail(`GET /readyz answered ${ready.status}: ${body}`);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     const result = await child;

@@ -43,6 +43,7 @@ describe('presets with a real install and the CLI’s own test-build', () => {
     const full = [
       'cluster',
       'redis',
+      'postgres',
       'queue',
       'rate-limit',
       'winston',

@@ -105,7 +105,10 @@ export async function testBuildShared(dir: string): Promise<void> {
   await run(dir, 'lint');
   await run(dir, 'test');
   const app = await startApp(dir, { WEB_CONCURRENCY: '2' });
-  expect((await fetch(`${app.url}/readyz`)).status).toBe(200);
+  // Ready may trail alive for a moment (load-shedding on a busy machine): poll, bounded.
+  await expect
+    .poll(async () => (await fetch(`${app.url}/readyz`)).status, { timeout: 15_000, interval: 200 })
+    .toBe(200);
   expect((await fetch(`${app.url}/api/hello`)).status).toBe(200);
   expect(await app.stop('SIGTERM')).toBe(0);
 }

@@ -68,6 +68,7 @@ describe('feature resolution', () => {
     expect(presetFeatures('full')).toEqual([
       'cluster',
       'redis',
+      'postgres',
       'queue',
       'rate-limit',
       'winston',

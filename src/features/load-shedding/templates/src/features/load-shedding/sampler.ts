@@ -12,6 +12,8 @@ const RESOLUTION_MS = 10;
  * (the poll phase) the loop runs its timers before it polls again, so this timer sees the delay
  * before the requests that queued meanwhile are read: those are already shed.
  * Utilization: the busy share since the previous sample. Heap: used over V8's limit.
+ * The first tick is not a sample: it measures the rest of start-up (the other features' setup,
+ * loading modules), which would open an episode, and turn /readyz down, on every boot.
  * The timer is unref'd: it never keeps the process alive.
  */
 export function startSampling(intervalMs: number, onSample: (sample: Sample) => void): () => void {
@@ -19,10 +21,17 @@ export function startSampling(intervalMs: number, onSample: (sample: Sample) => 
   histogram.enable();
   let previousElu = performance.eventLoopUtilization();
   let due = performance.now() + intervalMs;
+  let warmingUp = true;
   const timer = setInterval(() => {
     const now = performance.now();
     const lateness = Math.max(0, now - due);
     due = now + intervalMs;
+    if (warmingUp) {
+      warmingUp = false;
+      histogram.reset();
+      previousElu = performance.eventLoopUtilization();
+      return;
+    }
     const measured = histogram.count > 0 ? histogram.max / 1e6 - RESOLUTION_MS : 0;
     histogram.reset();
     const elu = performance.eventLoopUtilization();
