@@ -16,7 +16,7 @@ import {
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** create's first commit and the test's own need an identity, whatever the machine has. */
@@ -145,6 +145,34 @@ describe('service add in a single project (split later)', () => {
         expect.objectContaining({ path: '.scalable-express-workspace.json' }),
       ]),
     );
+    await expectUntouched();
+  });
+
+  it('a hard kill while moving is rolled back by the next run: every file back in place', async () => {
+    const child = execa(process.execPath, [BIN, 'service', 'add', 'payments', '--no-install'], {
+      cwd: root,
+      env: { ...process.env, ...gitEnv, CSE_TEST_WRITE_DELAY_MS: '200', NO_COLOR: '1' },
+      reject: false,
+      stdin: 'ignore',
+    });
+    // Event-based: wait until the move has begun (the journal and a moved file exist); 60 s is
+    // only a ceiling for a very loaded machine.
+    const moved = join(root, 'services/shop');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      if (existsSync(join(root, '.scalable-express.journal.json')) && existsSync(moved)) {
+        if (readdirSync(moved, { recursive: true }).length > 2) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    const killed = await child;
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(join(root, '.scalable-express.journal.json'))).toBe(true);
+
+    const next = await cli(['service', 'add', 'payments', '--dry-run']);
+    expect(next.exitCode, next.stderr).toBe(0);
+    expect(next.stdout + next.stderr).toMatch(/interrupted earlier run was rolled back/);
     await expectUntouched();
   });
 
