@@ -175,7 +175,16 @@ async function commitSplit(
 ): Promise<SplitResult['git']> {
   const steps: string[][] = [
     ['add', '-A', '--', `services/${plan.app}`],
-    ['rm', '-q', '--cached', '--ignore-unmatch', '--pathspec-from-file=-', '--pathspec-file-nul'],
+    // Every path is a file's name, never a pattern.
+    [
+      '--literal-pathspecs',
+      'rm',
+      '-q',
+      '--cached',
+      '--ignore-unmatch',
+      '--pathspec-from-file=-',
+      '--pathspec-file-nul',
+    ],
     ['commit', '-q', '-m', `Move the app to services/${plan.app} (create-scalable-express split)`],
     // The workspace's .gitignore ignores this run's lock (naming it here would be an error).
     ['add', '-A', '--', '.'],
@@ -187,7 +196,7 @@ async function commitSplit(
     ],
   ];
   for (const args of steps) {
-    const input = args[0] === 'rm' ? plan.moved.join('\0') : undefined;
+    const input = args.includes('rm') ? plan.moved.join('\0') : undefined;
     const run = await git(root, args, input);
     if (run.exitCode === 0) continue;
     const reason =
