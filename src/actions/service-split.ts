@@ -18,7 +18,7 @@ export interface SplitResult {
   workspace: string;
   moves: SplitMove[];
   /** The split as two git commits (the project must be clean before), or why not. */
-  git: 'committed' | 'not a git repository' | 'commit failed';
+  git: 'committed' | 'not a git repository' | 'commit failed' | 'would commit' | 'pending';
 }
 
 /**
@@ -55,7 +55,7 @@ export async function splitProject(
         app: folder,
         workspace: plan.workspace.name,
         moves: plan.moves,
-        git: git ? 'committed' : 'not a git repository',
+        git: !git ? 'not a git repository' : options.dryRun ? 'would commit' : 'pending',
       } as SplitResult,
     });
     if (options.dryRun) {
@@ -158,7 +158,7 @@ async function refuseUncommitted(root: string): Promise<void> {
   const staged = await git(root, ['diff', '--cached', '--quiet']);
   if (String(status.stdout).trim() || staged.exitCode !== 0) {
     throw new UsageError(
-      'The project has uncommitted changes (git status): commit or stash them first, so that the split can be undone with git.',
+      'The project has uncommitted changes (or git has staged ones): commit or stash them first, so that the split can be undone with git.',
     );
   }
 }

@@ -122,14 +122,30 @@ describe('service add in a single project (split later)', () => {
     expect(sorted(snapshot(dir))).toEqual(sorted(old));
   });
 
+  it('a project outside git is split too, nothing committed', async () => {
+    const made = await cli(['plain', '--no-install', '--no-git', '--yes'], parent);
+    expect(made.exitCode, made.stderr).toBe(0);
+    const dir = join(parent, 'plain');
+    const old = snapshot(dir);
+    const result = await cli(['service', 'add', 'orders', '--no-install', '--json'], dir);
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as { split: { git: string } }).split.git).toBe(
+      'not a git repository',
+    );
+    expect(sorted(snapshot(join(dir, 'services/plain')))).toEqual(sorted(old));
+    expect(existsSync(join(dir, 'services/orders/package.json'))).toBe(true);
+    expect(existsSync(join(dir, '.git'))).toBe(false);
+  });
+
   it('--dry-run --json shows the moves and the new files and changes nothing', async () => {
     const result = await cli(['service', 'add', 'payments', '--dry-run', '--json']);
     expect(result.exitCode, result.stderr).toBe(0);
     const doc = JSON.parse(result.stdout) as {
       service: { name: string; port: number };
       files: { path: string; action: string }[];
-      split: { app: string; workspace: string; moves: { from: string; to: string }[] };
+      split: { app: string; workspace: string; git: string; moves: { from: string; to: string }[] };
     };
+    expect(doc.split.git).toBe('would commit');
     expect(doc.service).toEqual({ name: 'payments', port: 3001 });
     expect(doc.split.app).toBe('services/shop');
     expect(doc.split.workspace).toBe('shop-workspace');
