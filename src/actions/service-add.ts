@@ -25,6 +25,8 @@ import {
 } from '../workspace/render.js';
 import { verifyWorkspace, type WorkspaceStep } from '../workspace/verify.js';
 import { findWorkspace } from './service-list.js';
+import { splitProject } from './service-split.js';
+import { singleProjectAt } from '../workspace/split.js';
 
 export interface ServiceAddOptions {
   /** A folder inside the workspace. */
@@ -47,6 +49,15 @@ export interface ServiceAddResult {
   steps: WorkspaceStep[];
 }
 
+function inWorkspace(cwd: string): boolean {
+  try {
+    findWorkspace(cwd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The package manager version the workspace records in its package.json, if any. */
 async function recordedVersion(root: string): Promise<string | undefined> {
   const text = await readFile(join(root, 'package.json'), 'utf8').catch(() => '{}');
@@ -65,6 +76,9 @@ export async function addService(
   out: Output,
   result?: Partial<ServiceAddResult>,
 ): Promise<ServiceAddResult> {
+  // A single project (not inside a workspace) is split into one: "split later".
+  const single = inWorkspace(options.cwd) ? undefined : singleProjectAt(options.cwd);
+  if (single) return splitProject(single, options, out, result);
   const root = findWorkspace(options.cwd);
   const release = await lockProject(root);
   try {

@@ -31,7 +31,7 @@ export function registerService(program: Command): void {
     service
       .command('add')
       .description(
-        'add a service to the workspace (same in-app features); the gateway and README follow',
+        'add a service to the workspace (same in-app features); the gateway and README follow. In a single project: split it into a workspace first (the app moves to services/<its name>)',
       )
       .argument('<name>', 'the new service: lowercase letters, digits and inner hyphens'),
   ).action(async (name: string, _opts: unknown, command: Command) => {

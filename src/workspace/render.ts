@@ -259,7 +259,7 @@ export function mountRoutes(index: string, example: ExampleRoutes): string {
 }
 
 /** packages/service-client: its code and test, the breaker of the base app, the same tooling. */
-async function clientFiles(input: WorkspaceInput): Promise<Map<string, string>> {
+export async function clientFiles(input: WorkspaceInput): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const folder = join(workspaceTemplates(), 'service-client');
   for (const file of await listFiles(folder)) {
