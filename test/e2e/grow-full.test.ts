@@ -1,4 +1,4 @@
-import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -10,10 +10,11 @@ import { sharedNodeModules, testBuildShared } from '../helpers/shared-modules.js
 import { tempDir } from '../helpers/tmp.js';
 
 /**
- * `add` and `remove` over every feature of the full preset. Each step is checked with the
- * test-build (build, lint, test, boot) against one shared install of every feature's
- * dependencies (test/helpers/shared-modules.ts); test/e2e/grow.test.ts does the same for a few
- * features with real installs through the CLI's own verify.
+ * `add` over every feature of the full preset (test/e2e/grow-full-remove.test.ts: `remove`; two
+ * files so that the two halves run side by side). Each step is checked with the test-build
+ * (build, lint, test, boot) against one shared install of every feature's dependencies
+ * (test/helpers/shared-modules.ts); test/e2e/grow.test.ts does the same for a few features with
+ * real installs through the CLI's own verify.
  */
 const FULL = resolveFeatures(presetFeatures('full'));
 const parent = tempDir('cse-grow-full-');
@@ -103,48 +104,4 @@ describe('minimal → every feature of full', () => {
       });
     }
   });
-});
-
-/**
- * What a user does before removing a feature whose example resource they own and still mount:
- * delete it and its line in src/routes/examples.ts. Until then `remove` refuses (checked below).
- */
-const ownedExample: Record<string, { files: string[]; mountedBy: RegExp }> = {
-  postgres: {
-    files: ['src/routes/items.ts', 'src/db/schema.ts', 'test/items.test.ts'],
-    mountedBy: /itemRoutes/,
-  },
-};
-
-function deleteExample(dir: string, id: string): void {
-  const example = ownedExample[id];
-  if (!example) return;
-  for (const file of example.files) rmSync(join(dir, file));
-  const examples = join(dir, 'src/routes/examples.ts');
-  const kept = readFileSync(examples, 'utf8')
-    .split('\n')
-    .filter((line) => !example.mountedBy.test(line));
-  writeFileSync(examples, kept.join('\n'));
-}
-
-describe('remove each feature from a full project', () => {
-  beforeAll(() => cli(['full-source', '--preset', 'full', '--yes', '--no-install', '--no-git']));
-  for (const id of FULL) {
-    it(`remove ${id}: still builds, lints, passes its tests and boots`, async () => {
-      const dir = join(parent, `without-${id}`);
-      cpSync(join(parent, 'full-source'), dir, { recursive: true });
-      if (ownedExample[id]) {
-        const refused = await runCli(['remove', id, '--cwd', dir, '--no-install'], { cwd: parent });
-        expect(refused.exitCode, refused.stderr).toBe(1);
-        expect(refused.stderr).toContain(`Cannot remove "${id}"`);
-        deleteExample(dir, id);
-      }
-      await cli(['remove', id, '--cwd', dir, '--no-install']);
-      const manifest = JSON.parse(readFileSync(join(dir, '.scalable-express.json'), 'utf8')) as {
-        features: string[];
-      };
-      expect(manifest.features).toEqual(FULL.filter((f) => f !== id));
-      await testBuildShared(dir);
-    });
-  }
 });
