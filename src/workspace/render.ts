@@ -8,6 +8,8 @@ import { readProjectFile } from '../tree/files.js';
 import { planChanges, type FileChange } from '../tree/plan.js';
 import { cliVersion } from '../version.js';
 import { nodeEngines, versions } from '../versions.js';
+import { dockerignore, serviceDockerfile, workspaceCompose } from './docker.js';
+import { serviceManifests, workspaceManifests } from './kubernetes.js';
 import {
   serializeWorkspace,
   WORKSPACE_FILE,
@@ -138,6 +140,14 @@ export async function renderRoot(input: WorkspaceInput): Promise<Map<string, str
       await renderFile(join(root, 'gateway', `${file}.ejs`), locals, render),
     );
   }
+  // Docker and Kubernetes: the root's part (each service's part is in renderService).
+  if (input.deployment.includes('docker')) {
+    files.set('.dockerignore', await dockerignore());
+    files.set('docker-compose.yml', await workspaceCompose(input));
+  }
+  if (input.deployment.includes('kubernetes')) {
+    for (const [path, content] of workspaceManifests(input)) files.set(path, content);
+  }
   return files;
 }
 
@@ -148,6 +158,12 @@ export async function renderService(
 ): Promise<Map<string, string | Buffer>> {
   const { locals, render } = await templateLocals(input);
   const own = await serviceFiles(input, service, locals, render);
+  // Its image and manifests, beside its code: `service remove` takes them away with the folder.
+  if (input.deployment.includes('docker'))
+    own.set('Dockerfile', await serviceDockerfile(input, service));
+  if (input.deployment.includes('kubernetes')) {
+    for (const [path, content] of await serviceManifests(input, service)) own.set(path, content);
+  }
   return new Map([...own].map(([path, content]) => [`services/${service.name}/${path}`, content]));
 }
 
