@@ -28,6 +28,9 @@ export const imageName = (workspace: string, service: string): string => `${work
  * the workspace: each service still serves /metrics on its METRICS_PORT inside the network. */
 const leftOut = new Set(['nginx', 'haproxy', 'prometheus', 'grafana']);
 
+/** Backing services every service of the workspace uses, one each (cache keys and queues apart). */
+const shared = new Set(['redis']);
+
 export function gatewayOf(
   input: Pick<WorkspaceInput, 'deployment'>,
 ): 'nginx' | 'haproxy' | undefined {
@@ -127,7 +130,12 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
           entry,
           name === 'app' ? `the ${service.name} service` : `${service.name}'s worker`,
         );
-      } else put(name, entry, 'shared');
+      } else if (shared.has(name)) put(name, entry, 'shared');
+      else {
+        throw new Error(
+          `the single app's compose has a "${name}" service the workspace does not place: update workspace/docker.ts`,
+        );
+      }
     }
   }
   if (gateway) put('gateway', gatewayService(gateway, input.services), 'the gateway');

@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../src/errors.js';
+import { presetFeatures } from '../../src/features/presets.js';
 import { splitWorkspaceFeatures } from '../../src/options/services.js';
 import { planWorkspace, renderRoot, withPorts } from '../../src/workspace/render.js';
 import { hasBinary } from '../helpers/binaries.js';
@@ -341,6 +342,51 @@ describe('kubernetes in a workspace', async () => {
         const target = servicesByName.get(path.backend.service.name);
         expect(target.spec.ports.map((p: any) => p.name)).toContain(path.backend.service.port.name);
       }
+    },
+    30_000,
+  );
+});
+
+describe('every feature in a workspace', () => {
+  it('the full preset: compose places every service the single app would have, and is valid', async () => {
+    const { app, deployment } = splitWorkspaceFeatures(presetFeatures('full'), 'npm');
+    expect(deployment).toEqual(expect.arrayContaining(['docker', 'kubernetes']));
+    const full = await plan(app, deployment);
+    const doc = parseYaml(full.file('docker-compose.yml')) as { services: Record<string, any> };
+    assertValidCompose(doc);
+    expect(Object.keys(doc.services).sort()).toEqual(
+      [...NAMES, ...NAMES.map((n) => `${n}-worker`), 'redis', 'gateway'].sort(),
+    );
+    expect(full.file('k8s/kustomization.yaml')).toContain('../services/order-items/k8s');
+  });
+
+  it('refuses docker with postgres in one line (one database for every service would mix their tables)', () => {
+    let error: unknown;
+    try {
+      splitWorkspaceFeatures(['postgres', 'docker'], 'npm');
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message).toMatch(/does not support postgres yet/);
+    expect((error as Error).message).not.toContain('\n');
+    // Kubernetes keeps each service's database settings in its own Secret: accepted.
+    expect(splitWorkspaceFeatures(['postgres', 'kubernetes'], 'npm').deployment).toEqual([
+      'kubernetes',
+    ]);
+  });
+
+  it.skipIf(!hasBinary('kubectl'))(
+    'kubernetes with postgres: kustomize builds valid objects',
+    async () => {
+      const { files } = await plan(['postgres'], ['kubernetes'], ['users', 'payments']);
+      const { stdout } = await execa('kubectl', ['kustomize', join(writeOut(files), 'k8s')]);
+      const objects = parseYamlDocuments(stdout, 'kustomize').map((doc) =>
+        validateK8sObject(doc, 'kustomize'),
+      );
+      expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name)).toEqual(
+        expect.arrayContaining(['users', 'payments']),
+      );
     },
     30_000,
   );
