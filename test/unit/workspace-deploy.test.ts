@@ -49,6 +49,27 @@ async function plan(features: string[], deployment: string[], names = NAMES) {
 }
 
 /** Writes the planned files to a fresh folder (for docker-compose and kubectl). */
+/** Every COPY of every service's Dockerfile (not --from) names files the build context sends. */
+function expectCopiesInContext(files: Map<string, string>, names = NAMES): void {
+  const ignore = parseDockerIgnore(files.get('.dockerignore') ?? '');
+  const paths = [...files.keys()];
+  for (const name of names) {
+    for (const stage of parseStages(files.get(`services/${name}/Dockerfile`) ?? '')) {
+      for (const copy of stage.instructions.filter((i) => i.getKeyword() === 'COPY')) {
+        if ((copy as Copy).getFromFlag()) continue;
+        const args = copy.getArguments().map((a) => a.getValue());
+        for (const source of args.filter((a) => !a.startsWith('--')).slice(0, -1)) {
+          if (source === 'package-lock.json') continue; // made by the install at the root
+          const inContext = paths.filter(
+            (p) => (p === source || p.startsWith(`${source}/`)) && !ignore.ignores(p),
+          );
+          expect(inContext.length, `${name}: COPY ${source}`).toBeGreaterThan(0);
+        }
+      }
+    }
+  }
+}
+
 function writeOut(files: Map<string, string>): string {
   const dir = tempDir('cse-wsdeploy-');
   for (const [path, content] of files) {
@@ -179,22 +200,7 @@ describe('docker in a workspace', async () => {
 
   it('copies only what the build context has: each COPY source is planned (or the lockfile) and not ignored', () => {
     const ignore = parseDockerIgnore(nginx.file('.dockerignore'));
-    const paths = [...nginx.files.keys()];
-    for (const name of NAMES) {
-      for (const stage of parseStages(nginx.file(`services/${name}/Dockerfile`))) {
-        for (const copy of stage.instructions.filter((i) => i.getKeyword() === 'COPY')) {
-          if ((copy as Copy).getFromFlag()) continue;
-          const args = copy.getArguments().map((a) => a.getValue());
-          for (const source of args.filter((a) => !a.startsWith('--')).slice(0, -1)) {
-            if (source === 'package-lock.json') continue; // made by the install at the root
-            const inContext = paths.filter(
-              (p) => (p === source || p.startsWith(`${source}/`)) && !ignore.ignores(p),
-            );
-            expect(inContext.length, `${name}: COPY ${source}`).toBeGreaterThan(0);
-          }
-        }
-      }
-    }
+    expectCopiesInContext(nginx.files);
     // Sources compile in the image: the client's and the services' src/ are sent, builds are not.
     expect(ignore.ignores('packages/service-client/src/index.ts')).toBe(false);
     expect(ignore.ignores('services/users/src/main.ts')).toBe(false);
@@ -358,6 +364,9 @@ describe('every feature in a workspace', () => {
       [...NAMES, ...NAMES.map((n) => `${n}-worker`), 'redis', 'gateway'].sort(),
     );
     expect(full.file('k8s/kustomization.yaml')).toContain('../services/order-items/k8s');
+    // Its runtime files (PM2's ecosystem, New Relic's config, static's public/) are in the context.
+    expect(full.file('services/users/Dockerfile')).toContain('COPY services/users/public');
+    expectCopiesInContext(full.files);
   });
 
   it('refuses docker with postgres in one line (one database for every service would mix their tables)', () => {
