@@ -28,7 +28,7 @@ export const imageName = (workspace: string, service: string): string => `${work
  * the workspace: each service still serves /metrics on its METRICS_PORT inside the network. */
 const leftOut = new Set(['nginx', 'haproxy', 'prometheus', 'grafana']);
 
-/** Backing services every service of the workspace uses, one each (cache keys and queues apart). */
+/** Backing services the workspace runs once for all its services (cache keys and queues apart). */
 const shared = new Set(['redis']);
 
 export function gatewayOf(
