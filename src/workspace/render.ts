@@ -35,7 +35,7 @@ export interface WorkspaceInput {
   services: readonly WorkspaceService[];
   /** In-app features every service gets. */
   features: readonly string[];
-  /** Root features (nginx). */
+  /** Root features: the gateway (nginx or haproxy), docker, kubernetes. */
   deployment: readonly string[];
   force: boolean;
 }
