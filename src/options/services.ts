@@ -68,13 +68,6 @@ export function splitWorkspaceFeatures(
       `--services does not support ${refused.join(', ')} in a workspace yet: leave ${refused.length > 1 ? 'them' : 'it'} out.`,
     );
   }
-  // One compose database shared by every service would mix their tables and migrations; a
-  // database per service is not made yet (Kubernetes is fine: each service has its own Secret).
-  if (features.includes('docker') && features.includes('postgres')) {
-    throw new UsageError(
-      `--services with docker does not support postgres yet (each service needs a database of its own in compose): leave one of them out.`,
-    );
-  }
   return {
     app: features.filter((id) => !isDeployment(id)),
     deployment: features.filter(isDeployment),

@@ -31,6 +31,29 @@ const leftOut = new Set(['nginx', 'haproxy', 'prometheus', 'grafana']);
 /** Backing services the workspace runs once for all its services (cache keys and queues apart). */
 const shared = new Set(['redis']);
 
+/**
+ * Backing services each service gets its own copy of, named `<service>-<name>`: a database per
+ * service (its tables and migrations are its own), with its own volumes and init scripts.
+ */
+const perService = new Set(['postgres', 'postgres-replica', 'migrate']);
+
+/** The single app's references to its own backing services, renamed for `service`. */
+function ownReferences(value: unknown, service: string): unknown {
+  if (typeof value === 'string') {
+    return value
+      .replace(/@(postgres(?:-replica)?):/g, `@${service}-$1:`)
+      .replace(/^(postgres(?:-replica)?-data):\//, `${service}-$1:/`)
+      .replace(/^\.\/docker\//, `./services/${service}/docker/`);
+  }
+  if (Array.isArray(value)) return value.map((v) => ownReferences(v, service));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, ownReferences(v, service)]),
+    );
+  }
+  return value;
+}
+
 export function gatewayOf(
   input: Pick<WorkspaceInput, 'deployment'>,
 ): 'nginx' | 'haproxy' | undefined {
@@ -74,6 +97,18 @@ export function singleAppCmd(dockerfile: string): string[] {
   return argv.map((arg) => arg.replace(/^node_modules\/\.bin\//, '/app/node_modules/.bin/'));
 }
 
+/**
+ * The files the single app's compose mounts from its own folder (docker/postgres/*.sh), kept in
+ * the service's folder: the root compose mounts them from services/<name>/docker/.
+ */
+export async function serviceComposeFiles(
+  input: WorkspaceInput,
+  service: WorkspaceService,
+): Promise<Map<string, string>> {
+  const single = await renderAsSingleApp(input, service, ['docker']);
+  return new Map([...single].filter(([path]) => path.startsWith('docker/')));
+}
+
 export async function dockerignore(): Promise<string> {
   return readFile(join(workspaceTemplates(), 'docker', '_dockerignore'), 'utf8');
 }
@@ -103,22 +138,30 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
     ]);
     const own = (parse(single.get('docker-compose.yml') ?? '') as { services: Doc }).services;
     const renamed = (name: string): string =>
-      name === 'app' ? service.name : name === 'worker' ? `${service.name}-worker` : name;
+      name === 'app'
+        ? service.name
+        : name === 'worker' || perService.has(name)
+          ? `${service.name}-${name}`
+          : name;
     for (const [name, value] of Object.entries(own)) {
       if (leftOut.has(name)) continue;
-      const entry = value as Doc;
+      const entry = ownReferences(value, service.name) as Doc;
+      // The replica finds its primary by host name (docker/postgres/replica-entrypoint.sh).
+      const env = entry.environment as Record<string, string> | undefined;
+      if (env?.PRIMARY_HOST === 'postgres') env.PRIMARY_HOST = `${service.name}-postgres`;
       if (entry.depends_on) {
         entry.depends_on = Object.fromEntries(
           Object.entries(entry.depends_on as Doc).map(([dep, v]) => [renamed(dep), v]),
         );
       }
-      if (name === 'app' || name === 'worker') {
+      if (name === 'app' || name === 'worker' || name === 'migrate') {
         entry.build = { context: '.', dockerfile: `services/${service.name}/Dockerfile` };
         entry.image = `${imageName(input.name, service.name)}:${IMAGE_TAG}`;
         const environment = entry.environment as Record<string, string>;
         // One Redis for every service: each queue under its own name, or they would take
         // each other's jobs (cache keys are already apart: REDIS_KEY_PREFIX is the service's).
-        if (input.features.includes('queue')) environment.QUEUE_NAME = service.name;
+        if (input.features.includes('queue') && name !== 'migrate')
+          environment.QUEUE_NAME = service.name;
         if (name === 'app') {
           for (const other of input.services) {
             if (other !== service)
@@ -128,9 +171,10 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
         put(
           renamed(name),
           entry,
-          name === 'app' ? `the ${service.name} service` : `${service.name}'s worker`,
+          name === 'app' ? `the ${service.name} service` : `${service.name}'s ${name}`,
         );
-      } else if (shared.has(name)) put(name, entry, 'shared');
+      } else if (perService.has(name)) put(renamed(name), entry, `${service.name}'s ${name}`);
+      else if (shared.has(name)) put(name, entry, 'shared');
       else {
         throw new Error(
           `the single app's compose has a "${name}" service the workspace does not place: update workspace/docker.ts`,
@@ -140,7 +184,21 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
   }
   if (gateway) put('gateway', gatewayService(gateway, input.services), 'the gateway');
   const header = `# The ${input.name} workspace: each service is built from the root (services/<name>/Dockerfile)\n# and scaled on its own with deploy.replicas.  docker compose up --build\n`;
-  return header + stringify({ services }, { lineWidth: 0, singleQuote: true, version: '1.1' });
+  // Named volumes (`name:/path`, not bind mounts) are declared at the top, as Compose requires.
+  const volumes = [
+    ...new Set(
+      Object.values(services).flatMap(
+        (service) =>
+          ((service as Doc).volumes as unknown[] | undefined)?.flatMap((v) =>
+            typeof v === 'string' ? (/^(\w[\w.-]*):\//.exec(v)?.[1] ?? []) : [],
+          ) ?? [],
+      ),
+    ),
+  ].sort();
+  const doc = volumes.length
+    ? { services, volumes: Object.fromEntries(volumes.map((v) => [v, {}])) }
+    : { services };
+  return header + stringify(doc, { lineWidth: 0, singleQuote: true, version: '1.1' });
 }
 
 /** The gateway in front of every service, with the config of gateway/; the one published port. */

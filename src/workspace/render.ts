@@ -8,7 +8,12 @@ import { readProjectFile } from '../tree/files.js';
 import { planChanges, type FileChange } from '../tree/plan.js';
 import { cliVersion } from '../version.js';
 import { nodeEngines, versions } from '../versions.js';
-import { dockerignore, serviceDockerfile, workspaceCompose } from './docker.js';
+import {
+  dockerignore,
+  serviceComposeFiles,
+  serviceDockerfile,
+  workspaceCompose,
+} from './docker.js';
 import { serviceManifests, workspaceManifests } from './kubernetes.js';
 import {
   serializeWorkspace,
@@ -159,8 +164,10 @@ export async function renderService(
   const { locals, render } = await templateLocals(input);
   const own = await serviceFiles(input, service, locals, render);
   // Its image and manifests, beside its code: `service remove` takes them away with the folder.
-  if (input.deployment.includes('docker'))
+  if (input.deployment.includes('docker')) {
     own.set('Dockerfile', await serviceDockerfile(input, service));
+    for (const [path, content] of await serviceComposeFiles(input, service)) own.set(path, content);
+  }
   if (input.deployment.includes('kubernetes')) {
     for (const [path, content] of await serviceManifests(input, service)) own.set(path, content);
   }

@@ -13,17 +13,6 @@ import { tempDir } from '../helpers/tmp.js';
 describe('create --services with docker and kubernetes (CLI)', () => {
   const parent = tempDir();
 
-  it('refuses docker with postgres: one line, exit 2, nothing written', async () => {
-    const result = await runCli(
-      ['depot', '--services', 'users', '--features', 'postgres,docker', '--yes', '--json'],
-      { cwd: parent },
-    );
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/does not support postgres yet/);
-    expect(existsSync(join(parent, 'depot'))).toBe(false);
-  });
-
   it('writes them at the root and per service; service add and remove follow', async () => {
     const made = await runCli(
       [

@@ -70,6 +70,34 @@ function expectCopiesInContext(files: Map<string, string>, names = NAMES): void 
   }
 }
 
+/**
+ * Every name the compose file refers to is one of its services (depends_on, the hosts of the
+ * services' URLs), every bind mount's source is a planned file, every named volume is declared.
+ */
+function expectConsistentCompose(
+  doc: { services: Record<string, any>; volumes?: Record<string, unknown> },
+  files: Map<string, string>,
+): void {
+  const names = Object.keys(doc.services);
+  for (const [name, service] of Object.entries(doc.services)) {
+    for (const dep of Object.keys(service.depends_on ?? {}))
+      expect(names, `${name} depends on ${dep}`).toContain(dep);
+    for (const [key, value] of Object.entries(
+      (service.environment ?? {}) as Record<string, string>,
+    )) {
+      if (!/_URLS?$/.test(key)) continue;
+      const host = /^\w+:\/\/(?:[^@/]*@)?([\w-]+)/.exec(value)?.[1];
+      expect(names, `${name}: ${key}=${value}`).toContain(host);
+    }
+    for (const volume of (service.volumes ?? []) as string[]) {
+      const [source] = volume.split(':');
+      if (source!.startsWith('./'))
+        expect(files.has(source!.slice(2)), `${name}: ${volume}`).toBe(true);
+      else if (!source!.startsWith('/')) expect(Object.keys(doc.volumes ?? {})).toContain(source);
+    }
+  }
+}
+
 function writeOut(files: Map<string, string>): string {
   const dir = tempDir('cse-wsdeploy-');
   for (const [path, content] of files) {
@@ -86,6 +114,7 @@ describe('docker in a workspace', async () => {
 
   it('writes a valid Compose file: every service built from the root with its own Dockerfile and replicas', () => {
     assertValidCompose(compose);
+    expectConsistentCompose(compose, nginx.files);
     for (const [i, name] of NAMES.entries()) {
       const service = services[name];
       expect(service.build).toEqual({ context: '.', dockerfile: `services/${name}/Dockerfile` });
@@ -354,36 +383,68 @@ describe('kubernetes in a workspace', async () => {
 });
 
 describe('every feature in a workspace', () => {
-  it('the full preset (but postgres): compose places every service the single app would have, and is valid', async () => {
-    // Without postgres, which docker in a workspace refuses (see below).
-    const full = presetFeatures('full').filter((id) => id !== 'postgres');
-    const { app, deployment } = splitWorkspaceFeatures(full, 'npm');
+  it('the full preset: compose places every service the single app would have, and is valid', async () => {
+    const { app, deployment } = splitWorkspaceFeatures(presetFeatures('full'), 'npm');
+    expect(app).toContain('postgres');
     expect(deployment).toEqual(expect.arrayContaining(['docker', 'kubernetes']));
     const planned = await plan(app, deployment);
-    const doc = parseYaml(planned.file('docker-compose.yml')) as { services: Record<string, any> };
+    const doc = parseYaml(planned.file('docker-compose.yml')) as {
+      services: Record<string, any>;
+      volumes: Record<string, unknown>;
+    };
     assertValidCompose(doc);
+    const own = ['worker', 'postgres', 'postgres-replica', 'migrate'];
     expect(Object.keys(doc.services).sort()).toEqual(
-      [...NAMES, ...NAMES.map((n) => `${n}-worker`), 'redis', 'gateway'].sort(),
+      [...NAMES, ...NAMES.flatMap((n) => own.map((o) => `${n}-${o}`)), 'redis', 'gateway'].sort(),
     );
     expect(planned.file('k8s/kustomization.yaml')).toContain('../services/order-items/k8s');
     // Its runtime files (PM2's ecosystem, New Relic's config, static's public/) are in the context.
     expect(planned.file('services/users/Dockerfile')).toContain('COPY services/users/public');
     expectCopiesInContext(planned.files);
-  });
+    expectConsistentCompose(doc, planned.files);
+    if (!hasBinary('docker-compose')) return; // required under CI (hasBinary throws there)
+    const result = await execa('docker-compose', ['config', '-q'], {
+      cwd: writeOut(planned.files),
+      env: {
+        REDIS_PASSWORD: 'unit-test-password',
+        POSTGRES_PASSWORD: 'unit-test-password',
+        POSTGRES_REPLICATION_PASSWORD: 'unit-test-password',
+      },
+      reject: false,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+  }, 30_000);
 
-  it('refuses docker with postgres in one line (one database for every service would mix their tables)', () => {
-    let error: unknown;
-    try {
-      splitWorkspaceFeatures(['postgres', 'docker'], 'npm');
-    } catch (caught) {
-      error = caught;
+  it('a database per service: its own primary, replica, migration and volumes', async () => {
+    const planned = await plan(['postgres'], ['docker'], ['users', 'payments']);
+    const doc = parseYaml(planned.file('docker-compose.yml')) as {
+      services: Record<string, any>;
+      volumes: Record<string, unknown>;
+    };
+    assertValidCompose(doc);
+    expectConsistentCompose(doc, planned.files);
+    for (const name of ['users', 'payments']) {
+      const env = doc.services[name].environment as Record<string, string>;
+      expect(new URL(env.DATABASE_URL!.replace(/\$\{[^}]*\}/, 'x')).hostname).toBe(
+        `${name}-postgres`,
+      );
+      expect(new URL(env.DATABASE_REPLICA_URLS!.replace(/\$\{[^}]*\}/, 'x')).hostname).toBe(
+        `${name}-postgres-replica`,
+      );
+      expect(doc.services[`${name}-postgres-replica`].environment.PRIMARY_HOST).toBe(
+        `${name}-postgres`,
+      );
+      expect(doc.services[`${name}-migrate`].build.dockerfile).toBe(`services/${name}/Dockerfile`);
+      expect(doc.services[name].depends_on).toMatchObject({
+        [`${name}-postgres`]: { condition: 'service_healthy' },
+        [`${name}-migrate`]: { condition: 'service_completed_successfully' },
+      });
     }
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message).toMatch(/does not support postgres yet/);
-    expect((error as Error).message).not.toContain('\n');
-    // Kubernetes keeps each service's database settings in its own Secret: accepted.
-    expect(splitWorkspaceFeatures(['postgres', 'kubernetes'], 'npm').deployment).toEqual([
-      'kubernetes',
+    expect(Object.keys(doc.volumes).sort()).toEqual([
+      'payments-postgres-data',
+      'payments-postgres-replica-data',
+      'users-postgres-data',
+      'users-postgres-replica-data',
     ]);
   });
 
