@@ -6,7 +6,14 @@ import type { PackageManager } from '../features/types.js';
 export const deploymentFeatures = ['docker', 'nginx', 'haproxy', 'kubernetes'] as const;
 
 /** Deployment features a workspace can have today (the others are refused, never half-made). */
-export const workspaceDeployment = ['nginx', 'haproxy'] as const;
+export const workspaceDeployment = ['docker', 'nginx', 'haproxy', 'kubernetes'] as const;
+
+/**
+ * Deployment features `service add` carries over when it splits a single app: the app's own
+ * Dockerfile, compose file and k8s/ are made for one app (its folder as the build context), so
+ * docker and kubernetes are refused there until the split remakes them for the workspace.
+ */
+export const splitDeployment = ['nginx', 'haproxy'] as const;
 
 /** A DNS label (compose and Kubernetes host names) that is also an npm name and a URL segment. */
 const SERVICE_NAME = /^[a-z](?:[a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -65,7 +72,7 @@ export function splitWorkspaceFeatures(
   );
   if (refused.length) {
     throw new UsageError(
-      `--services does not support ${refused.join(', ')} yet (a workspace gets an nginx or HAProxy gateway only): leave ${refused.length > 1 ? 'them' : 'it'} out.`,
+      `--services does not support ${refused.join(', ')} in a workspace yet: leave ${refused.length > 1 ? 'them' : 'it'} out.`,
     );
   }
   return {

@@ -20,7 +20,7 @@ export interface WorkspaceManifest {
   packageManager: PackageManager;
   /** In-app features every service was created with. */
   features: string[];
-  /** Features applied at the root (the nginx gateway). */
+  /** Features applied at the root: the gateway (nginx or haproxy), docker, kubernetes. */
   deployment: string[];
   services: WorkspaceService[];
 }

@@ -9,6 +9,13 @@ import { planChanges, type FileChange } from '../tree/plan.js';
 import { cliVersion } from '../version.js';
 import { nodeEngines, versions } from '../versions.js';
 import {
+  dockerignore,
+  serviceComposeFiles,
+  serviceDockerfile,
+  workspaceCompose,
+} from './docker.js';
+import { serviceManifests, workspaceManifests } from './kubernetes.js';
+import {
   serializeWorkspace,
   WORKSPACE_FILE,
   type WorkspaceManifest,
@@ -33,7 +40,7 @@ export interface WorkspaceInput {
   services: readonly WorkspaceService[];
   /** In-app features every service gets. */
   features: readonly string[];
-  /** Root features (nginx). */
+  /** Root features: the gateway (nginx or haproxy), docker, kubernetes. */
   deployment: readonly string[];
   force: boolean;
 }
@@ -138,6 +145,14 @@ export async function renderRoot(input: WorkspaceInput): Promise<Map<string, str
       await renderFile(join(root, 'gateway', `${file}.ejs`), locals, render),
     );
   }
+  // Docker and Kubernetes: the root's part (each service's part is in renderService).
+  if (input.deployment.includes('docker')) {
+    files.set('.dockerignore', await dockerignore());
+    files.set('docker-compose.yml', await workspaceCompose(input));
+  }
+  if (input.deployment.includes('kubernetes')) {
+    for (const [path, content] of workspaceManifests(input)) files.set(path, content);
+  }
   return files;
 }
 
@@ -148,6 +163,14 @@ export async function renderService(
 ): Promise<Map<string, string | Buffer>> {
   const { locals, render } = await templateLocals(input);
   const own = await serviceFiles(input, service, locals, render);
+  // Its image and manifests, beside its code: `service remove` takes them away with the folder.
+  if (input.deployment.includes('docker')) {
+    own.set('Dockerfile', await serviceDockerfile(input, service));
+    for (const [path, content] of await serviceComposeFiles(input, service)) own.set(path, content);
+  }
+  if (input.deployment.includes('kubernetes')) {
+    for (const [path, content] of await serviceManifests(input, service)) own.set(path, content);
+  }
   return new Map([...own].map(([path, content]) => [`services/${service.name}/${path}`, content]));
 }
 

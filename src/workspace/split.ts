@@ -3,11 +3,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { MANIFEST_FILE, readManifest } from '../manifest.js';
-import {
-  deploymentFeatures,
-  validateServiceName,
-  workspaceDeployment,
-} from '../options/services.js';
+import { deploymentFeatures, splitDeployment, validateServiceName } from '../options/services.js';
 import { decodeUtf8, readProjectFile } from '../tree/files.js';
 import { JOURNAL_FILE } from '../tree/journal.js';
 import { LOCK_FILE } from '../tree/lock.js';
@@ -77,11 +73,11 @@ export async function planSplit(root: string, name: string): Promise<SplitPlan> 
   const isDeployment = (id: string): boolean =>
     (deploymentFeatures as readonly string[]).includes(id);
   const refused = manifest.features.filter(
-    (id) => isDeployment(id) && !(workspaceDeployment as readonly string[]).includes(id),
+    (id) => isDeployment(id) && !(splitDeployment as readonly string[]).includes(id),
   );
   if (refused.length) {
     throw new UsageError(
-      `This project has ${refused.join(', ')}, which a workspace does not support yet: remove ${refused.length > 1 ? 'them' : 'it'} first (create-scalable-express remove ${refused.join(' ')}), then split.`,
+      `This project has ${refused.join(', ')}, which a split does not carry over yet: remove ${refused.length > 1 ? 'them' : 'it'} first (create-scalable-express remove ${refused.join(' ')}), then split.`,
     );
   }
 

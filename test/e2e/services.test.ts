@@ -1,10 +1,10 @@
 /**
  * A workspace of two services behind the generated gateways: `create shop --services
- * users,payments --features nginx` with its full verify (one install at the root, every service
- * built, linted, tested and booted), then two instances of each service on loopback, behind real
- * nginx running the generated gateway/nginx.conf, then behind real HAProxy running the
- * gateway/haproxy.cfg of the same workspace made with --features haproxy (without install: the
- * services are the same, only the gateway differs).
+ * users,payments --features nginx,docker,kubernetes` with its full verify (one install at the
+ * root, every service built, linted, tested and booted), then two instances of each service on
+ * loopback, behind real nginx running the generated gateway/nginx.conf, then behind real HAProxy
+ * running the gateway/haproxy.cfg of the same workspace made with --features haproxy (without
+ * install: the services are the same, only the gateway differs).
  *
  * The test rewrites only what belongs to a compose network (rewriteNginx, rewriteHaproxy): each
  * service's server line (compose name, DNS `resolve`) becomes one loopback line per instance
@@ -151,7 +151,9 @@ describe.skipIf(!hasBinary('nginx'))('services workspace behind its gateway', ()
         '--services',
         'users,payments',
         '--features',
-        'nginx',
+        // docker and kubernetes add files to each service (Dockerfile, k8s/): its verify (lint,
+        // tests) must pass with them.
+        'nginx,docker,kubernetes',
         '--yes',
         '--no-git',
         '--json',

@@ -108,7 +108,7 @@ describe('service add in a single project (split later)', () => {
   });
 
   it.each([
-    [['--features', 'docker'], /has docker, which a workspace does not support yet/],
+    [['--features', 'docker'], /has docker, which a split does not carry over yet/],
     [['--pm', 'pnpm'], /uses pnpm: a workspace is npm only/],
   ])('a project made with %j is refused in one line', async (flags, message) => {
     const name = `other${flags[1]}`;

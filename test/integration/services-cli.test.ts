@@ -11,7 +11,6 @@ describe('create --services (CLI)', () => {
   it.each([
     [['--services', 'Users'], /Invalid service name "Users"/],
     [['--services', 'users,users'], /names "users" twice/],
-    [['--services', 'users', '--features', 'kubernetes'], /does not support kubernetes yet/],
     [['--services', 'users', '--pm', 'pnpm'], /npm workspaces only/],
   ])('%j: one line, exit 2, nothing written', async (args, message) => {
     const result = await runCli(['shop', ...args, '--yes', '--json'], { cwd: parent });

@@ -58,12 +58,6 @@ describe('workspace features', () => {
     expect(splitWorkspaceFeatures(['haproxy'], 'npm').deployment).toEqual(['haproxy']);
   });
 
-  it.each(['docker', 'kubernetes'])('refuses %s for now rather than half-make it', (id) => {
-    expect(() => splitWorkspaceFeatures(['redis', id], 'npm')).toThrow(
-      new RegExp(`does not support ${id} yet`),
-    );
-  });
-
   it('refuses pnpm and Yarn workspaces for now', () => {
     expect(() => splitWorkspaceFeatures([], 'pnpm')).toThrow(/npm workspaces only/);
   });
