@@ -156,3 +156,24 @@ describe('create --services (CLI)', () => {
     expect(existsSync(join(root, 'services/users/src/app.ts'))).toBe(true);
   });
 });
+
+describe('add inside a service of a workspace', () => {
+  it('refuses a deployment feature (it belongs to the workspace) in one line, exit 2, nothing written; an in-app feature is added', async () => {
+    const parent = tempDir();
+    const made = await runCli(
+      ['mall', '--services', 'users', '--no-install', '--no-git', '--yes'],
+      { cwd: parent },
+    );
+    expect(made.exitCode, made.stderr).toBe(0);
+    const service = join(parent, 'mall/services/users');
+    const before = readFileSync(join(service, '.scalable-express.json'), 'utf8');
+    const refused = await runCli(['add', 'docker', '--cwd', service, '--no-install']);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/docker belong to the workspace/);
+    expect(existsSync(join(service, 'Dockerfile'))).toBe(false);
+    expect(readFileSync(join(service, '.scalable-express.json'), 'utf8')).toBe(before);
+    const added = await runCli(['add', 'metrics', '--cwd', service, '--no-install']);
+    expect(added.exitCode, added.stderr).toBe(0);
+  });
+});
