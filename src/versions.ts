@@ -20,6 +20,7 @@ export const versions = {
   '@opentelemetry/instrumentation-express': '^0.72.0',
   '@opentelemetry/instrumentation-pg': '^0.77.0',
   '@opentelemetry/instrumentation-redis': '^0.72.0',
+  '@opentelemetry/instrumentation-undici': '^0.34.0',
   'import-in-the-middle': '^3.6.0',
   morgan: '^1.12.1',
   'prom-client': '^15.1.3',

@@ -171,6 +171,7 @@ const expected: Record<string, Expected> = {
       '@opentelemetry/instrumentation-http',
       '@opentelemetry/instrumentation-pg',
       '@opentelemetry/instrumentation-redis',
+      '@opentelemetry/instrumentation-undici',
       '@opentelemetry/sdk-node',
       'import-in-the-middle',
     ],

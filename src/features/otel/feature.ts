@@ -13,7 +13,7 @@ export const otel: Feature = {
   id: 'otel',
   title: 'OpenTelemetry tracing',
   description:
-    'Traces over OTLP/HTTP to any vendor (HTTP, Express, pg, Redis), trace ids in log lines; off without an endpoint.',
+    'Traces over OTLP/HTTP to any vendor (HTTP, Express, pg, Redis, fetch), trace ids in log lines; off without an endpoint.',
   // Two agents patching http, express, pg and redis at once: double spans and double overhead.
   conflicts: ['newrelic'],
   dependencies: [
@@ -23,6 +23,7 @@ export const otel: Feature = {
     '@opentelemetry/instrumentation-express',
     '@opentelemetry/instrumentation-pg',
     '@opentelemetry/instrumentation-redis',
+    '@opentelemetry/instrumentation-undici',
     'import-in-the-middle',
   ],
   appModule: true,
