@@ -17,7 +17,6 @@ export const versions = {
   '@opentelemetry/api': '^1.10.0',
   '@opentelemetry/sdk-node': '^0.301.0',
   '@opentelemetry/instrumentation-http': '^0.301.0',
-  '@opentelemetry/instrumentation-express': '^0.72.0',
   '@opentelemetry/instrumentation-pg': '^0.77.0',
   '@opentelemetry/instrumentation-redis': '^0.72.0',
   '@opentelemetry/instrumentation-undici': '^0.34.0',

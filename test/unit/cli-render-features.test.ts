@@ -167,7 +167,6 @@ const expected: Record<string, Expected> = {
     ],
     dependencies: [
       '@opentelemetry/api',
-      '@opentelemetry/instrumentation-express',
       '@opentelemetry/instrumentation-http',
       '@opentelemetry/instrumentation-pg',
       '@opentelemetry/instrumentation-redis',
