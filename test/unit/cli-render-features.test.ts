@@ -95,6 +95,7 @@ const expected: Record<string, Expected> = {
       'src/features/queue/in-process.ts',
       'src/features/queue/redis-queue.ts',
       'src/features/queue/settings.ts',
+      'src/features/queue/trace.ts',
       'src/features/queue/types.ts',
       'src/features/queue/worker.ts',
       'src/worker.ts',
@@ -166,10 +167,10 @@ const expected: Record<string, Expected> = {
     ],
     dependencies: [
       '@opentelemetry/api',
-      '@opentelemetry/instrumentation-express',
       '@opentelemetry/instrumentation-http',
       '@opentelemetry/instrumentation-pg',
       '@opentelemetry/instrumentation-redis',
+      '@opentelemetry/instrumentation-undici',
       '@opentelemetry/sdk-node',
       'import-in-the-middle',
     ],
@@ -330,5 +331,38 @@ describe('every feature, rendered in memory', () => {
     // The Redis-backed store module exists only with redis (it imports the redis client).
     expect(aloneTree.has('src/features/rate-limit/redis-store.ts')).toBe(false);
     expect(bothTree.get('src/features/rate-limit/redis-store.ts')).toContain('RedisBackedStore');
+  });
+
+  it('queue jobs carry the trace context only when otel is on', async () => {
+    const queueOnly = await renderProject({ ...input, features: resolveFeatures(['queue']) });
+    for (const [path, text] of queueOnly) {
+      expect(text, path).not.toContain('@opentelemetry');
+      expect(text, path).not.toContain('features/otel');
+    }
+    expect(queueOnly.has('test/queue-trace.test.ts')).toBe(false);
+
+    const traced = await renderProject({
+      ...input,
+      features: resolveFeatures(['queue', 'otel', 'cluster', 'kubernetes', 'docker']),
+    });
+    expect(traced.get('src/features/queue/trace.ts')).toContain('propagation.inject');
+    expect(traced.get('src/features/queue/trace.ts')).toContain('SpanKind.CONSUMER');
+    expect(traced.has('test/queue-trace.test.ts')).toBe(true);
+    // The worker process is preloaded like the app, and flushes its spans on exit.
+    const worker = 'node --import ./dist/features/otel/register.js dist/worker.js';
+    const scripts = (JSON.parse(traced.get('package.json')!) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts['start:worker']).toBe(worker);
+    expect(traced.get('docker-compose.yml')).toContain('./dist/features/otel/register.js');
+    expect(traced.get('k8s/worker.yaml')).toContain('./dist/features/otel/register.js');
+    expect(traced.get('src/worker.ts')).toContain('stopTracing()');
+    expect(traced.get('src/features/otel/register.ts')).toContain("endsWith('worker.js')");
+    const withPm2 = await renderProject({
+      ...input,
+      features: resolveFeatures(['queue', 'otel', 'pm2']),
+    });
+    expect(withPm2.get('ecosystem.config.cjs')).toContain(
+      "node_args: ['--import', './dist/features/otel/register.js']",
+    );
   });
 });

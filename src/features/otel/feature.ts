@@ -13,16 +13,16 @@ export const otel: Feature = {
   id: 'otel',
   title: 'OpenTelemetry tracing',
   description:
-    'Traces over OTLP/HTTP to any vendor (HTTP, Express, pg, Redis), trace ids in log lines; off without an endpoint.',
-  // Two agents patching http, express, pg and redis at once: double spans and double overhead.
+    'Traces over OTLP/HTTP to any vendor (HTTP by route, pg, Redis, fetch), trace ids in log lines; off without an endpoint.',
+  // Two agents patching http, pg and redis at once: double spans and double overhead.
   conflicts: ['newrelic'],
   dependencies: [
     '@opentelemetry/api',
     '@opentelemetry/sdk-node',
     '@opentelemetry/instrumentation-http',
-    '@opentelemetry/instrumentation-express',
     '@opentelemetry/instrumentation-pg',
     '@opentelemetry/instrumentation-redis',
+    '@opentelemetry/instrumentation-undici',
     'import-in-the-middle',
   ],
   appModule: true,

@@ -1,3 +1,4 @@
+import { OTEL_NODE_FLAGS } from '../otel/feature.js';
 import type { Feature, ProjectContext } from '../types.js';
 
 /**
@@ -13,7 +14,10 @@ function composeServices(project: ProjectContext): Record<string, unknown> {
       build: '.',
       image: `${project.name}:0.1.0`,
       // argv, not a shell string: node is the process that gets SIGTERM (init forwards it).
-      command: ['node', 'dist/worker.js'],
+      // With otel: preloaded like the app, so the jobs' spans join their requests' traces.
+      command: project.has('otel')
+        ? ['node', ...OTEL_NODE_FLAGS.split(' '), 'dist/worker.js']
+        : ['node', 'dist/worker.js'],
       init: true,
       restart: 'unless-stopped',
       environment: {
@@ -64,9 +68,11 @@ export const queue: Feature = {
   // must write them too (it never writes createOnly files). Edit them freely: a later change the
   // CLI would make to an edited file is a conflict, never a silent overwrite.
   createOnly: ['src/routes/reports.ts', 'test/reports.test.ts'],
-  scripts: () => ({
+  scripts: (project) => ({
     worker: 'tsx watch --include .env src/worker.ts',
-    'start:worker': 'node dist/worker.js',
+    'start:worker': project.has('otel')
+      ? `node ${OTEL_NODE_FLAGS} dist/worker.js`
+      : 'node dist/worker.js',
   }),
   env: () => [
     {

@@ -1,12 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SpanKind, trace } from '@opentelemetry/api';
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
 import { features } from '../src/features/index.js';
 import { traceLogFields } from '../src/features/otel.js';
+import { tracingInstrumentations } from '../src/features/otel/sdk.js';
 import { readOtelSettings } from '../src/features/otel/settings.js';
 import { stopTracing, tracingStarted, markTracingStarted } from '../src/features/otel/state.js';
 import { probe, testContext } from './helpers.js';
+
+type SpanProcessor = NonNullable<NodeSDKConfiguration['spanProcessors']>[number];
+type EndedSpan = Parameters<SpanProcessor['onEnd']>[0];
 
 afterEach(() => {
   vi.useRealTimers();
@@ -91,5 +99,52 @@ describe('OpenTelemetry', () => {
     await vi.advanceTimersByTimeAsync(1);
     await hung;
     expect(done).toBe(true);
+  });
+
+  it('a fetch made while handling a traced request carries its traceparent, in a CLIENT span', async () => {
+    const received: (string | undefined)[] = [];
+    const server = createServer((req, res) => {
+      received.push(req.headers.traceparent as string | undefined);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // The app's instrumentations, with spans kept in memory instead of exported.
+    for (const signal of ['TRACES', 'METRICS', 'LOGS'])
+      vi.stubEnv(`OTEL_${signal}_EXPORTER`, 'none');
+    const ended: EndedSpan[] = [];
+    const sdk = new NodeSDK({
+      instrumentations: tracingInstrumentations(),
+      spanProcessors: [
+        {
+          onStart: () => undefined,
+          onEnd: (span) => ended.push(span),
+          forceFlush: () => Promise.resolve(),
+          shutdown: () => Promise.resolve(),
+        },
+      ],
+    });
+    sdk.start();
+    try {
+      const parent = await trace
+        .getTracer('test')
+        .startActiveSpan('GET /api/probe', async (span) => {
+          await (await fetch(`${url}/api/users/1`)).text();
+          // A circuit breaker's health probe: no span, no header.
+          await (await fetch(`${url}/healthz`)).text();
+          span.end();
+          return span.spanContext();
+        });
+      const client = ended.find((span) => span.kind === SpanKind.CLIENT);
+      expect(client?.spanContext().traceId).toBe(parent.traceId);
+      expect(client?.parentSpanContext?.spanId).toBe(parent.spanId);
+      expect(received).toEqual([
+        `00-${parent.traceId}-${client?.spanContext().spanId}-01`,
+        undefined,
+      ]);
+    } finally {
+      await sdk.shutdown();
+      server.close();
+    }
   });
 });

@@ -13,6 +13,9 @@ import { CircuitBreaker, type BreakerState } from './breaker.js';
  *   ServiceUnavailableError (503) instead of waiting, while one probe at a time checks the
  *   service's /healthz; the first probe that answers closes it again.
  * - The caller's request id is sent as X-Request-Id, so one id follows a request across services.
+ * - A service with the otel feature traces these calls without anything here: its SDK's fetch
+ *   (undici) instrumentation records a CLIENT span per attempt and sends the W3C `traceparent`,
+ *   so the called service's spans join the caller's trace (the breaker's /healthz probes excepted).
  *
  * Answers from the service (2xx, 4xx) are returned, not thrown: a 404 is an answer, not an outage.
  */

@@ -1,6 +1,7 @@
 import type { Logger } from '../../logger.js';
 import { serializeError } from '../../logger.js';
 import type { QueueSettings } from './settings.js';
+import { traceCarrier, traced } from './trace.js';
 import type { EnqueueOptions, JobHandler, JobQueue, JobState, JobStatus } from './types.js';
 
 interface LocalJob {
@@ -11,6 +12,8 @@ interface LocalJob {
   result?: unknown;
   error?: string;
   attemptsMade: number;
+  /** The enqueueing request's trace context (see trace.ts). */
+  trace?: string;
 }
 
 /** Called when a job finishes (metrics). */
@@ -43,7 +46,14 @@ export class InProcessJobQueue implements JobQueue {
   enqueue(name: string, data: unknown, options: EnqueueOptions = {}): Promise<string> {
     const id = options.jobId ?? String(this.nextId++);
     if (!this.jobs.has(id)) {
-      const job: LocalJob = { id, name, data, state: 'waiting', attemptsMade: 0 };
+      const job: LocalJob = {
+        id,
+        name,
+        data,
+        state: 'waiting',
+        attemptsMade: 0,
+        trace: traceCarrier(),
+      };
       this.jobs.set(id, job);
       this.waiting.push(job);
       setImmediate(() => this.pump());
@@ -102,11 +112,8 @@ export class InProcessJobQueue implements JobQueue {
     try {
       const handler = this.handlers[job.name];
       if (!handler) throw new Error(`no handler for job "${job.name}" (see src/jobs/index.ts)`);
-      job.result = await handler(job.data, {
-        id: job.id,
-        name: job.name,
-        attemptsMade: job.attemptsMade,
-      });
+      const info = { id: job.id, name: job.name, attemptsMade: job.attemptsMade };
+      job.result = await traced(this.settings.name, info, job.trace, () => handler(job.data, info));
       job.attemptsMade++;
       this.finish(job, 'completed');
       this.observe(job.name, (performance.now() - started) / 1000, true);

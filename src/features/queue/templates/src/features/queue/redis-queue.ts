@@ -4,6 +4,7 @@ import { HttpError } from '../../errors.js';
 import { serializeError, type Logger } from '../../logger.js';
 import { connectionOptions, defaultJobOptions } from './connection.js';
 import type { QueueSettings } from './settings.js';
+import { traceCarrier } from './trace.js';
 import type { EnqueueOptions, JobQueue, JobState, JobStatus } from './types.js';
 
 /** 503 with Retry-After: the client may try again shortly; the error handler logs the cause. */
@@ -56,7 +57,13 @@ export class RedisJobQueue implements JobQueue {
 
   async enqueue(name: string, data: unknown, options: EnqueueOptions = {}): Promise<string> {
     // An existing job id returns the existing job: BullMQ de-duplicates.
-    const job = await this.bounded(() => this.queue.add(name, data, { jobId: options.jobId }));
+    const metadata = traceCarrier();
+    const job = await this.bounded(() =>
+      this.queue.add(name, data, {
+        jobId: options.jobId,
+        ...(metadata ? { telemetry: { metadata } } : {}),
+      }),
+    );
     return String(job.id);
   }
 

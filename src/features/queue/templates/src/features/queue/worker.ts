@@ -4,6 +4,7 @@ import { serializeError } from '../../logger.js';
 import { connectionOptions } from './connection.js';
 import type { JobObserver } from './in-process.js';
 import type { QueueSettings } from './settings.js';
+import { traced } from './trace.js';
 import type { JobHandler } from './types.js';
 
 export interface RunningWorker {
@@ -32,11 +33,10 @@ export function startWorker(
     const handler = handlers[job.name];
     if (!handler) throw new Error(`no handler for job "${job.name}" (see src/jobs/index.ts)`);
     logger.debug('job started', { id: job.id, name: job.name, attempt: job.attemptsMade + 1 });
-    return handler(job.data as unknown, {
-      id: String(job.id),
-      name: job.name,
-      attemptsMade: job.attemptsMade,
-    });
+    const info = { id: String(job.id), name: job.name, attemptsMade: job.attemptsMade };
+    return traced(settings.name, info, job.opts.telemetry?.metadata, () =>
+      handler(job.data as unknown, info),
+    );
   };
   const worker = new Worker(settings.name, processor, {
     connection: connectionOptions(settings),
