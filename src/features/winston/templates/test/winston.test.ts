@@ -133,6 +133,24 @@ describe('winston logging', () => {
     expect(records()[0]?.message).toBe('shown');
   });
 
+  it('spends nothing on lines below LOG_LEVEL: no formatting, no request timing', async () => {
+    const { ctx, records } = captured({ LOG_LEVEL: 'info' });
+    let read = 0;
+    ctx.logger.debug('hidden', {
+      get costly() {
+        read += 1;
+        return 'formatted';
+      },
+    });
+    const http = vi.spyOn(ctx.logger, 'http');
+    const app = await createApp(ctx, [...features, probe]);
+    await request(app).get('/api/probe').expect(200);
+    ctx.logger.info('shown');
+    await vi.waitFor(() => expect(records()).toHaveLength(1));
+    expect(read).toBe(0);
+    expect(http).not.toHaveBeenCalled();
+  });
+
   it('writes readable lines in development', async () => {
     const { ctx, lines } = captured({ NODE_ENV: 'development' });
     ctx.logger.info('hello there', { port: 3000 });

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import winston from 'winston';
-import { readEnum, type Config } from '../config.js';
+import { logLevels, readEnum, type Config } from '../config.js';
 import type { Feature } from '../feature.js';
 import {
   isSecretHeader,
@@ -83,11 +83,16 @@ export function createWinstonLogger(config: Config, settings: WinstonSettings): 
   });
 }
 
-/** Wraps a winston logger in the app's Logger interface. */
+/**
+ * Wraps a winston logger in the app's Logger interface. A line below the logger's level returns
+ * at once: winston itself would run it through the whole format (redaction, timestamp, JSON)
+ * before its transport drops it.
+ */
 export function asAppLogger(logger: winston.Logger): Logger {
   const at =
     (level: keyof Logger) =>
     (message: string, fields?: LogFields): void => {
+      if (!logger.isLevelEnabled(level)) return;
       if (fields) logger.log(level, message, fields);
       else logger.log(level, message);
     };
@@ -142,7 +147,10 @@ const feature: Feature<WinstonSettings> = {
     return asAppLogger(createWinstonLogger(config, settings));
   },
   setup(app, ctx) {
-    app.use(requestLogger(ctx.logger));
+    // Request lines are at `http`: below LOG_LEVEL, no request pays for timing and listeners.
+    if (logLevels.indexOf(ctx.config.logLevel) >= logLevels.indexOf('http')) {
+      app.use(requestLogger(ctx.logger));
+    }
   },
 };
 
