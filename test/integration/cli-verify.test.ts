@@ -46,8 +46,18 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return false; // reaped between the two looks
+  }
   return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+}
+
+/** A killed process may take a moment to be gone on a busy machine: poll, bounded. */
+async function expectGone(pid: number, label: string): Promise<void> {
+  await expect.poll(() => alive(pid), { message: label, timeout: 5_000, interval: 50 }).toBe(false);
 }
 
 describe('a verify failure names the step, exits 1, keeps the files, says how to reproduce', () => {
@@ -121,7 +131,7 @@ describe('Ctrl-C during install or verify', () => {
       expect(result.exitCode, String(result.stderr)).toBe(130);
       expect(String(result.stderr)).toMatch(/To finish: cd .* && npm install/);
       for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
-        expect(alive(pid), `pid ${pid} of the ${step} step`).toBe(false);
+        await expectGone(pid, `pid ${pid} of the ${step} step`);
       }
       expect(existsSync(join(root, name, 'package.json'))).toBe(true);
 
@@ -162,7 +172,7 @@ describe('Ctrl-C during the install that follows add', () => {
     expect(result.exitCode, String(result.stderr)).toBe(130);
     expect(String(result.stderr)).toContain('undo with: create-scalable-express remove redis');
     for (const pid of readFileSync(pids, 'utf8').trim().split('\n').map(Number)) {
-      expect(alive(pid), `pid ${pid} of the install step`).toBe(false);
+      await expectGone(pid, `pid ${pid} of the install step`);
     }
   });
 });
