@@ -175,7 +175,12 @@ describe('Compose with metrics', () => {
     if (dockerCompose) {
       const dir = join(parent, 'everything');
       writeFileSync(join(dir, 'docker-compose.yml'), tree.get('docker-compose.yml')!);
-      const env = { PATH: process.env.PATH ?? '', REDIS_PASSWORD: 'r'.repeat(32) };
+      const env = {
+        PATH: process.env.PATH ?? '',
+        REDIS_PASSWORD: 'r'.repeat(32),
+        POSTGRES_PASSWORD: 'p'.repeat(32),
+        POSTGRES_REPLICATION_PASSWORD: 'q'.repeat(32),
+      };
       const run = (extra: Record<string, string>) =>
         execa(dockerCompose, ['config', '-q'], {
           cwd: dir,
