@@ -1,9 +1,22 @@
-import type { Express } from 'express';
+import express, { type Express } from 'express';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
+import type { Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
+import { reportRoutes } from '../src/routes/reports.js';
 import { testContext } from './helpers.js';
+
+/**
+ * Mounts the routes itself, so that the test does not depend on src/routes/examples.ts mounting
+ * them (after `add queue` it does not until you add `router.use(reportRoutes(ctx))` there).
+ */
+const mountReports: Feature = {
+  name: 'reports-under-test',
+  setup(app, ctx) {
+    app.use(express.json({ limit: ctx.config.bodyLimit }), reportRoutes(ctx));
+  },
+};
 
 /**
  * The /api/reports example (src/routes/reports.ts), with jobs run in process (no REDIS_URL).
@@ -12,7 +25,7 @@ import { testContext } from './helpers.js';
 describe.skipIf(!features.some((f) => f.name === 'queue'))('/api/reports', () => {
   let app: Express;
   beforeAll(async () => {
-    app = await createApp(testContext());
+    app = await createApp(testContext(), [...features, mountReports]);
   });
   afterAll(async () => {
     for (const feature of features) await feature.shutdown?.();
