@@ -1,6 +1,7 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { getFeature } from '../../src/features/index.js';
 import { presetFeatures } from '../../src/features/presets.js';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import { runCli } from '../helpers/cli.js';
@@ -23,6 +24,15 @@ async function cli(args: string[], cwd = parent): Promise<void> {
 beforeAll(async () => {
   await sharedNodeModules();
 }, 600_000);
+
+/** The features of `project` that require `id`, directly or through another. */
+function dependentsIn(project: readonly string[], id: string): string[] {
+  const requires = (f: string, seen = new Set<string>()): boolean =>
+    (getFeature(f)?.requires ?? []).some(
+      (r) => r === id || (!seen.has(r) && requires(r, seen.add(r))),
+    );
+  return project.filter((f) => f !== id && requires(f));
+}
 
 /**
  * What a user does before removing a feature whose example resource they own and still mount:
@@ -49,20 +59,27 @@ function deleteExample(dir: string, id: string): void {
 describe('remove each feature from a full project', () => {
   beforeAll(() => cli(['full-source', '--preset', 'full', '--yes', '--no-install', '--no-git']));
   for (const id of FULL) {
-    it(`remove ${id}: still builds, lints, passes its tests and boots`, async () => {
+    const going = [id, ...dependentsIn(FULL, id)];
+    it(`remove ${going.join(' ')}: still builds, lints, passes its tests and boots`, async () => {
       const dir = join(parent, `without-${id}`);
       cpSync(join(parent, 'full-source'), dir, { recursive: true });
+      if (going.length > 1) {
+        // A feature another one requires is not removed alone: the user names both.
+        const refused = await runCli(['remove', id, '--cwd', dir, '--no-install'], { cwd: parent });
+        expect(refused.exitCode).not.toBe(0);
+        expect(refused.stderr).toContain(`"${going[1]}" requires it`);
+      }
       if (ownedExample[id]) {
         const refused = await runCli(['remove', id, '--cwd', dir, '--no-install'], { cwd: parent });
         expect(refused.exitCode, refused.stderr).toBe(1);
         expect(refused.stderr).toContain(`Cannot remove "${id}"`);
         deleteExample(dir, id);
       }
-      await cli(['remove', id, '--cwd', dir, '--no-install']);
+      await cli(['remove', ...going, '--cwd', dir, '--no-install']);
       const manifest = JSON.parse(readFileSync(join(dir, '.scalable-express.json'), 'utf8')) as {
         features: string[];
       };
-      expect(manifest.features).toEqual(FULL.filter((f) => f !== id));
+      expect(manifest.features).toEqual(FULL.filter((f) => !going.includes(f)));
       await testBuildShared(dir);
     });
   }
