@@ -69,9 +69,14 @@ export class RedisJobQueue implements JobQueue {
 
   async status(id: string): Promise<JobStatus | undefined> {
     return this.bounded(async () => {
+      // The state first, then the job: completing sets both at once, so a job that completes
+      // between the two reads comes with its result (read the other way round, "completed" could
+      // come with the still-active job's empty result).
+      const found = await this.queue.getJobState(id);
+      if (found === 'unknown') return undefined;
+      const state = found as JobState;
       const job = await this.queue.getJob(id);
       if (!job) return undefined;
-      const state = (await job.getState()) as JobState;
       return {
         id,
         name: job.name,
