@@ -1,11 +1,11 @@
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { getFeature } from '../../src/features/index.js';
 import { presetFeatures } from '../../src/features/presets.js';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import { runCli } from '../helpers/cli.js';
 import { sharedNodeModules, testBuildShared } from '../helpers/shared-modules.js';
+import { dependentsIn } from '../helpers/suite-covering.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -24,15 +24,6 @@ async function cli(args: string[], cwd = parent): Promise<void> {
 beforeAll(async () => {
   await sharedNodeModules();
 }, 600_000);
-
-/** The features of `project` that require `id`, directly or through another. */
-function dependentsIn(project: readonly string[], id: string): string[] {
-  const requires = (f: string, seen = new Set<string>()): boolean =>
-    (getFeature(f)?.requires ?? []).some(
-      (r) => r === id || (!seen.has(r) && requires(r, seen.add(r))),
-    );
-  return project.filter((f) => f !== id && requires(f));
-}
 
 /**
  * What a user does before removing a feature whose example resource they own and still mount:

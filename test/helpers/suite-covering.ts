@@ -1,4 +1,5 @@
 import { allFeatures } from '../../src/features/index.js';
+import { presetFeatures } from '../../src/features/presets.js';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import type { Feature } from '../../src/features/types.js';
 
@@ -38,11 +39,26 @@ function accepts(resolve: Resolve, ids: readonly string[]): boolean {
   }
 }
 
-/** Every feature set the rules allow, in registry order (2^n candidates: n is small). */
+const allowedByRegistry = new WeakMap<readonly Feature[], string[][]>();
+
+/**
+ * Every feature set the rules allow, in registry order (2^n candidates: n is small). Kept per
+ * registry when the registry's own rules decide (seconds for 19 features).
+ */
 export function allowedProjects(
   registry: readonly Feature[] = allFeatures,
-  resolve: Resolve = resolveWith(registry),
+  resolve?: Resolve,
 ): string[][] {
+  if (resolve) return enumerateAllowed(registry, resolve);
+  let projects = allowedByRegistry.get(registry);
+  if (!projects) {
+    projects = enumerateAllowed(registry, resolveWith(registry));
+    allowedByRegistry.set(registry, projects);
+  }
+  return projects;
+}
+
+function enumerateAllowed(registry: readonly Feature[], resolve: Resolve): string[][] {
   const ids = registry.filter((f) => !f.hidden).map((f) => f.id);
   if (ids.length > 20) throw new Error('too many features to enumerate: use a sampler');
   const projects: string[][] = [];
@@ -128,14 +144,19 @@ export function requirements(ids: readonly string[], projects: readonly string[]
 export const shows = (project: ReadonlySet<string>, r: Requirement): boolean =>
   project.has(r.a) === r.aOn && project.has(r.b) === r.bOn;
 
-/** The greedy covering set: a few allowed projects that together show every requirement. */
+/**
+ * The greedy covering set: a few allowed projects that, with the `built` ones (projects another
+ * test file already test-builds), together show every requirement.
+ */
 export function coveringSet(
   registry: readonly Feature[] = allFeatures,
-  resolve: Resolve = resolveWith(registry),
+  resolve?: Resolve,
+  built: readonly (readonly string[])[] = [],
 ): string[][] {
   const ids = registry.filter((f) => !f.hidden).map((f) => f.id);
   const candidates = allowedProjects(registry, resolve);
-  let open = requirements(ids, candidates);
+  const builtSets = built.map((p) => new Set(p));
+  let open = requirements(ids, candidates).filter((r) => !builtSets.some((s) => shows(s, r)));
   const chosen: string[][] = [];
   while (open.length > 0) {
     let best: string[] = [];
@@ -154,3 +175,36 @@ export function coveringSet(
   }
   return chosen;
 }
+
+/** The features of `project` that require `id`, directly or through another. */
+export function dependentsIn(
+  project: readonly string[],
+  id: string,
+  registry: readonly Feature[] = allFeatures,
+): string[] {
+  const byId = new Map(registry.map((f) => [f.id, f]));
+  const requires = (f: string, seen = new Set<string>()): boolean =>
+    (byId.get(f)?.requires ?? []).some(
+      (r) => r === id || (!seen.has(r) && requires(r, seen.add(r))),
+    );
+  return project.filter((f) => f !== id && requires(f));
+}
+
+/**
+ * The projects test/e2e/grow-full.test.ts and grow-full-remove.test.ts test-build: minimal plus
+ * the full preset's features added one at a time (each prefix), and the full preset with each
+ * feature removed (with the features that require it). The matrix counts what they show.
+ */
+export function growFullProjects(): string[][] {
+  const full = resolveFeatures(presetFeatures('full'));
+  const prefixes = full.map((_, i) => full.slice(0, i + 1));
+  const removals = full.map((id) => {
+    const going = new Set([id, ...dependentsIn(full, id)]);
+    return full.filter((f) => !going.has(f));
+  });
+  return [...prefixes, ...removals];
+}
+
+/** The matrix's own projects: what the grow-full projects leave uncovered. */
+export const matrixProjects = (): string[][] =>
+  coveringSet(allFeatures, undefined, growFullProjects());
