@@ -1,11 +1,12 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
-import { mixedTraffic, send, trafficDuring, whoami } from '../helpers/http-client.js';
+import { composeConfig, hardenedProxy } from '../helpers/proxies.js';
+import { send, trafficDuring, whoami } from '../helpers/http-client.js';
 import { waitFor } from '../helpers/load.js';
 import { waitForHttp } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
@@ -13,10 +14,13 @@ import { generateVerified } from '../helpers/project.js';
 import {
   haproxyCheck,
   lineChanges,
+  processPrivileges,
   proxyConnectionsTo,
   rewriteHaproxyConfig,
-  rollingRestart,
+  rollingRestartBehind,
   startHaproxy,
+  tmpfsOf,
+  worldWritable,
   type RunningProxy,
 } from '../helpers/proxies.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -51,6 +55,40 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
     expect(checked.output).toContain('Configuration file is valid');
     expect(checked.output).not.toMatch(/WARNING|ALERT/);
     expect(checked.exitCode).toBe(0);
+  });
+
+  it('runs as its hardened compose service: nobody, no capabilities, writing no file', async () => {
+    // startHaproxy ran it as the compose service runs (asInContainer): master and worker
+    // unprivileged, with no capability and no-new-privs, on a read-only filesystem but for an
+    // (unused) tmpfs stand-in. The compose service has no tmpfs at all: HAProxy needs none.
+    const processes = processPrivileges(haproxy);
+    expect(processes.length).toBe(2);
+    for (const p of processes) {
+      expect(p).toEqual({
+        uid: '65534',
+        effectiveCaps: '0000000000000000',
+        boundingCaps: '0000000000000000',
+        noNewPrivs: '1',
+      });
+    }
+    const big = JSON.stringify({ big: 'x'.repeat(64 * 1024) });
+    const echoed = await send(`${haproxy.url}/api/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: big,
+    });
+    expect(echoed.status).toBe(200);
+    expect(readdirSync(tmpfsOf(join(parent, 'haproxy-run')))).toEqual([]);
+    expect(haproxy.output()).not.toMatch(/Read-only file system|Permission denied/);
+
+    // The control: the same config with a pid file outside the tmpfs, in a folder anyone may
+    // write to, does not start: the read-only root above is real.
+    const open = worldWritable(join(parent, 'haproxy-outside', 'open'));
+    await expect(
+      startHaproxy(dir, [apps[0]?.port ?? 0], join(parent, 'haproxy-outside'), (config) =>
+        config.replace(/^global$/m, `global\n    pidfile ${join(open, 'haproxy.pid')}`),
+      ),
+    ).rejects.toThrow(/Cannot create pidfile/);
   });
 
   it('the config the test runs differs only in its server lines and bind address', async () => {
@@ -175,50 +213,31 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
   });
 
   it('loses no request, POSTs included, over three rolling restarts (SIGTERM, start again)', async () => {
-    const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
-    const pair = [await startApp(dir, env), await startApp(dir, env)];
-    const lb = await startHaproxy(
-      dir,
-      pair.map((a) => a.port),
-      join(parent, 'haproxy-rolling'),
+    const { bothServed, restarts, traffic, proxy } = await rollingRestartBehind(dir, (ports) =>
+      startHaproxy(dir, ports, join(parent, 'haproxy-rolling')),
     );
-    const traffic = mixedTraffic(lb.url, { clients: 8, pauseMs: 2 });
-    try {
-      expect(await waitFor(() => pair.every((a) => traffic.servedBy.has(a.pid)), 20_000)).toBe(
-        true,
-      );
-      const restarts = await rollingRestart(
-        pair,
-        (port) => startApp(dir, { ...env, PORT: String(port) }),
-        traffic.servedBy,
-      );
-      await traffic.stop();
-      expect(restarts.exitCodes).toEqual([0, 0, 0]);
-      expect(restarts.rejoined).toEqual([true, true, true]);
-      // Zero failed requests: no 5xx from HAProxy or the app, no reset, no mismatched echo.
-      expect(traffic.failures).toEqual([]);
-      expect(traffic.statuses.get(200)).toBeGreaterThan(300);
-      // HAProxy's own account: every request it logged ended normally ("----": no side aborted,
-      // no cookie), after a retry on the other instance at most (a refused connect while one
-      // restarts).
-      const requests = lb
-        .output()
-        .split('\n')
-        .map((line) => / (\d{3}) \d+ (\S{4}) \d+\/\d+\/\d+\/\d+\/\+?\d+ /.exec(line))
-        .filter((match) => match !== null);
-      expect(requests.length).toBeGreaterThan(300);
-      expect(
-        requests.filter(
-          ([, status, state]) => !(state ?? '').startsWith('--') || Number(status) >= 500,
-        ),
-      ).toEqual([]);
-      // Each instance was taken out by its readiness check while draining, not by a failure.
-      expect(lb.output()).toMatch(/is DOWN, reason: Layer7 wrong status, code: 503/);
-    } finally {
-      await traffic.stop();
-      await lb.stop();
-      await Promise.all(pair.map((a) => a.stop('SIGKILL')));
-    }
+    expect(bothServed).toBe(true);
+    expect(restarts.exitCodes).toEqual([0, 0, 0]);
+    expect(restarts.rejoined).toEqual([true, true, true]);
+    // Zero failed requests: no 5xx from HAProxy or the app, no reset, no mismatched echo.
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.statuses.get(200)).toBeGreaterThan(300);
+    // HAProxy's own account: every request it logged ended normally ("----": no side aborted,
+    // no cookie), after a retry on the other instance at most (a refused connect while one
+    // restarts).
+    const requests = proxy
+      .output()
+      .split('\n')
+      .map((line) => / (\d{3}) \d+ (\S{4}) \d+\/\d+\/\d+\/\d+\/\+?\d+ /.exec(line))
+      .filter((match) => match !== null);
+    expect(requests.length).toBeGreaterThan(300);
+    expect(
+      requests.filter(
+        ([, status, state]) => !(state ?? '').startsWith('--') || Number(status) >= 500,
+      ),
+    ).toEqual([]);
+    // Each instance was taken out by its readiness check while draining, not by a failure.
+    expect(proxy.output()).toMatch(/is DOWN, reason: Layer7 wrong status, code: 503/);
   });
 });
 
@@ -242,10 +261,18 @@ describe('haproxy feature with docker: the compose service', () => {
       volumes: string[];
       depends_on: unknown;
       healthcheck: { test: string[] };
+      tmpfs?: string[];
     };
-    // HAProxy 3.x, pinned to a release line, on Alpine (busybox wget for the health check).
-    expect(service.image).toMatch(/^haproxy:3\.\d+(?:\.\d+)?-alpine$/);
+    // HAProxy 3.x, pinned to a release, on Alpine (busybox wget for the health check).
+    expect(service.image).toMatch(/^haproxy:3\.\d+\.\d+-alpine$/);
     expect(service.depends_on).toEqual({ app: { condition: 'service_healthy' } });
+    // Hardened as the app's service is, as the image's unprivileged user; no tmpfs: the config
+    // has HAProxy write no file (no pid file, no stats socket).
+    expect(service).toMatchObject(hardenedProxy('haproxy'));
+    expect(service.tmpfs).toBeUndefined();
+    const config = readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8');
+    expect(config).not.toMatch(/^\s*(?:pidfile|stats socket|chroot)\b/m);
+    expect(await composeConfig(dir), 'docker-compose config').toBe(0);
 
     // The mounted file is the generated one, read-only, where the image reads its config.
     const [source, target, mode] = (service.volumes[0] ?? '').split(':');
@@ -256,8 +283,8 @@ describe('haproxy feature with docker: the compose service', () => {
 
     // The published port leads to the port the config listens on; the health check asks the
     // proxy itself; the config sends traffic to the app's port (--port 4000).
-    const config = readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8');
     const listen = /^\s+bind :(\d+)$/m.exec(config)?.[1];
+    expect(Number(listen)).toBeGreaterThan(1023);
     expect(service.ports).toEqual([`8080:${listen ?? '?'}`]);
     expect(service.healthcheck.test.join(' ')).toContain(
       `127.0.0.1${listen === '80' ? '' : `:${listen ?? ''}`}/haproxy-health`,

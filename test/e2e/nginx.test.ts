@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import { parse } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
-import { mixedTraffic, send, trafficDuring, whoami, type Whoami } from '../helpers/http-client.js';
+import { composeConfig, hardenedProxy } from '../helpers/proxies.js';
+import { send, trafficDuring, whoami, type Whoami } from '../helpers/http-client.js';
 import { waitFor } from '../helpers/load.js';
 import { startApp, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
@@ -15,10 +16,13 @@ import {
   lineChanges,
   proxyConnectionsTo,
   nginxTest,
+  processPrivileges,
   rewriteNginxConfig,
-  rollingRestart,
+  rollingRestartBehind,
   startNginx,
   startTinyUpstream,
+  tmpfsOf,
+  worldWritable,
   type RunningProxy,
 } from '../helpers/proxies.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -50,7 +54,21 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     expect(generated).toContain('resolver 127.0.0.11 valid=10s');
     expect(generated).toMatch(/zone app \d+k;/);
 
-    // The test's rewrite changes only the server lines, the listen address and temp paths.
+    // Every path nginx writes is in /tmp, the compose service's tmpfs.
+    const writes = generated.match(/^\s*(?:pid|\w+_temp_path|\w+_cache_path) \S+;$/gm) ?? [];
+    expect(writes.map((l) => l.trim().split(' ')[0])).toEqual([
+      'pid',
+      'client_body_temp_path',
+      'proxy_temp_path',
+      'fastcgi_temp_path',
+      'uwsgi_temp_path',
+      'scgi_temp_path',
+    ]);
+    for (const line of writes) expect(line).toMatch(/ \/tmp\/\w+(?:\.pid)?;$/);
+
+    // The test's rewrite changes only the server lines, the listen address and the /tmp paths
+    // (into the folder standing in for the tmpfs).
+    const tmpfs = tmpfsOf(join(parent, 'nginx-t'));
     const rewritten = rewriteNginxConfig(generated, {
       listenPort: 18080,
       upstreamPorts: [18081, 18082],
@@ -58,14 +76,16 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     });
     const { added, removed } = lineChanges(generated, rewritten);
     expect(removed.map((l) => l.trim())).toEqual([
+      ...writes.map((l) => l.trim()),
       'server app:3000 max_fails=3 fail_timeout=10s resolve;',
-      'listen 80 default_server;',
+      'listen 8080 default_server;',
     ]);
-    for (const line of added) {
-      expect(line.trim()).toMatch(
-        /^(server 127\.0\.0\.1:1808[12] max_fails=3 fail_timeout=10s;|listen 127\.0\.0\.1:18080 default_server;|\w+_temp_path \S+;)$/,
-      );
-    }
+    expect(added.map((l) => l.trim())).toEqual([
+      ...writes.map((l) => l.trim().replace(' /tmp/', ` ${tmpfs}/`)),
+      'server 127.0.0.1:18081 max_fails=3 fail_timeout=10s;',
+      'server 127.0.0.1:18082 max_fails=3 fail_timeout=10s;',
+      'listen 127.0.0.1:18080 default_server;',
+    ]);
     const file = join(parent, 'nginx-t.conf');
     writeFileSync(file, rewritten);
     const checked = await nginxTest(file, join(parent, 'nginx-t'));
@@ -85,6 +105,49 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     } else {
       expect(checked.output).not.toMatch(/invalid parameter/);
     }
+  });
+
+  it('runs as its hardened compose service: nobody, no capabilities, writing only in the tmpfs', async () => {
+    // startNginx ran it as the compose service runs (asInContainer): every process unprivileged,
+    // with no capability and no-new-privs, on a read-only filesystem but for the tmpfs stand-in.
+    const processes = processPrivileges(nginx);
+    expect(processes.length).toBeGreaterThan(1);
+    for (const p of processes) {
+      expect(p).toEqual({
+        uid: '65534',
+        effectiveCaps: '0000000000000000',
+        boundingCaps: '0000000000000000',
+        noNewPrivs: '1',
+      });
+    }
+    expect((await send(`${nginx.url}/api/hello`)).status).toBe(200);
+    // A body above the in-memory buffer (16 KB on 64-bit) goes through client_body_temp_path.
+    const big = JSON.stringify({ big: 'x'.repeat(64 * 1024) });
+    const echoed = await send(`${nginx.url}/api/echo`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: big,
+    });
+    expect(echoed.status).toBe(200);
+    expect(JSON.parse(echoed.body.toString())).toEqual({ received: JSON.parse(big) });
+    expect(nginx.output()).not.toMatch(/\[(?:crit|alert|emerg)\]|Read-only file system/);
+    expect(readdirSync(tmpfsOf(join(parent, 'nginx-run'))).sort()).toEqual([
+      'client_body',
+      'fastcgi',
+      'nginx.pid',
+      'proxy',
+      'scgi',
+      'uwsgi',
+    ]);
+
+    // The control: the same config with its pid file outside the tmpfs, in a folder anyone may
+    // write to, does not start: the read-only root above is real.
+    const open = worldWritable(join(parent, 'nginx-outside', 'open'));
+    await expect(
+      startNginx(dir, [apps[0]?.port ?? 0], join(parent, 'nginx-outside'), (config) =>
+        config.replace(/^pid \S+;$/m, `pid ${join(open, 'nginx.pid')};`),
+      ),
+    ).rejects.toThrow(/nginx\.pid" failed \(30: Read-only file system\)/);
   });
 
   it('spreads requests over every instance', async () => {
@@ -251,37 +314,18 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
   });
 
   it('loses no request, POSTs included, over three rolling restarts (SIGTERM, start again)', async () => {
-    const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
-    const pair = [await startApp(dir, env), await startApp(dir, env)];
-    const lb = await startNginx(
-      dir,
-      pair.map((a) => a.port),
-      join(parent, 'nginx-rolling'),
+    const { bothServed, restarts, traffic, proxy } = await rollingRestartBehind(dir, (ports) =>
+      startNginx(dir, ports, join(parent, 'nginx-rolling')),
     );
-    const traffic = mixedTraffic(lb.url, { clients: 8, pauseMs: 2 });
-    try {
-      expect(await waitFor(() => pair.every((a) => traffic.servedBy.has(a.pid)), 20_000)).toBe(
-        true,
-      );
-      const restarts = await rollingRestart(
-        pair,
-        (port) => startApp(dir, { ...env, PORT: String(port) }),
-        traffic.servedBy,
-      );
-      await traffic.stop();
-      expect(restarts.exitCodes).toEqual([0, 0, 0]);
-      expect(restarts.rejoined).toEqual([true, true, true]);
-      // Zero failed requests: no 5xx from nginx or the app, no reset, no mismatched echo.
-      expect(traffic.failures).toEqual([]);
-      expect(traffic.statuses.get(200)).toBeGreaterThan(300);
-      // nginx saw no upstream socket fail with a request on it (a refused connect, retried on the
-      // other instance, is expected while one restarts).
-      expect(upstreamReadErrors(lb)).toEqual([]);
-    } finally {
-      await traffic.stop();
-      await lb.stop();
-      await Promise.all(pair.map((a) => a.stop('SIGKILL')));
-    }
+    expect(bothServed).toBe(true);
+    expect(restarts.exitCodes).toEqual([0, 0, 0]);
+    expect(restarts.rejoined).toEqual([true, true, true]);
+    // Zero failed requests: no 5xx from nginx or the app, no reset, no mismatched echo.
+    expect(traffic.failures).toEqual([]);
+    expect(traffic.statuses.get(200)).toBeGreaterThan(300);
+    // nginx saw no upstream socket fail with a request on it (a refused connect, retried on the
+    // other instance, is expected while one restarts).
+    expect(upstreamReadErrors(proxy)).toEqual([]);
   });
 });
 
@@ -320,10 +364,15 @@ describe('nginx feature with docker: the compose service', () => {
       volumes: string[];
       depends_on: unknown;
       healthcheck: { test: string[] };
+      tmpfs: string[];
     };
-    // nginx ≥ 1.27.3 (for `resolve`), pinned to a release line, on Alpine (busybox wget for the health check).
-    expect(service.image).toMatch(/^nginx:1\.(?:2[7-9]|[3-9]\d)(?:\.\d+)?-alpine$/);
+    // nginx ≥ 1.27.3 (for `resolve`), pinned to a release, on Alpine (busybox wget for the health check).
+    expect(service.image).toMatch(/^nginx:1\.(?:2[7-9]|[3-9]\d)\.\d+-alpine$/);
     expect(service.depends_on).toEqual({ app: { condition: 'service_healthy' } });
+    // Hardened as the app's service is, as the image's unprivileged user.
+    expect(service).toMatchObject(hardenedProxy('nginx'));
+    expect(service.tmpfs).toEqual([expect.stringMatching(/^\/tmp:size=\d+m$/)]);
+    expect(await composeConfig(dir), 'docker-compose config').toBe(0);
 
     // The mounted file is the generated one, read-only, where the image reads its config.
     const [source, target, mode] = (service.volumes[0] ?? '').split(':');
@@ -332,14 +381,17 @@ describe('nginx feature with docker: the compose service', () => {
     expect(target).toBe('/etc/nginx/nginx.conf');
     expect(mode).toBe('ro');
 
-    // The published port leads to the port the config listens on; the health check asks the
-    // proxy itself; the config sends traffic to the app's port (--port 4000).
+    // The published port leads to the port the config listens on, unprivileged (nginx has no
+    // capability to bind below 1024); the health check asks the proxy itself; the config sends
+    // traffic to the app's port (--port 4000); every path nginx writes is in the tmpfs.
     const config = readFileSync(join(dir, 'nginx/nginx.conf'), 'utf8');
     const listen = /^\s+listen (\d+) default_server;$/m.exec(config)?.[1];
+    expect(Number(listen)).toBeGreaterThan(1023);
     expect(service.ports).toEqual([`8080:${listen ?? '?'}`]);
-    expect(service.healthcheck.test.join(' ')).toContain(
-      `127.0.0.1${listen === '80' ? '' : `:${listen ?? ''}`}/nginx-health`,
-    );
+    expect(service.healthcheck.test.join(' ')).toContain(`127.0.0.1:${listen ?? ''}/nginx-health`);
+    const writes = config.match(/^\s*(?:pid|\w+_temp_path|\w+_cache_path) \S+;$/gm) ?? [];
+    expect(writes).toHaveLength(6);
+    for (const line of writes) expect(line).toMatch(/ \/tmp\//);
     expect(config).toContain('/nginx-health');
     expect(/server app:(\d+) /.exec(config)?.[1]).toBe('4000');
     const app = compose.services.app as { environment: Record<string, string>; ports?: unknown };

@@ -6,16 +6,19 @@
  *   1. each `server app:PORT <params> resolve;` line between `# BEGIN app servers` and
  *      `# END app servers` becomes one `server 127.0.0.1:<port> <params>;` line per instance
  *      (`resolve` dropped: Debian's nginx 1.22 predates it, and loopback ports need no DNS);
- *   2. `listen 80` becomes `listen 127.0.0.1:<free port>`;
- *   3. the five `*_temp_path` directives are added at the top of `http {`, in the temp folder
- *      (the distribution's defaults are system folders).
- *   nginx itself is started with `-p <temp> -e stderr -g 'pid <temp>/nginx.pid;'` (and
- *   `daemon off;` when running), so pid and error log stay in the temp folder too.
+ *   2. `listen 8080` becomes `listen 127.0.0.1:<free port>`;
+ *   3. each path in `/tmp/` (the compose service's tmpfs: pid file, temp paths) moves into
+ *      `<temp>/tmpfs/`, which stands in for that tmpfs.
+ *   nginx itself is started with `-p <temp> -e stderr` (and `daemon off;` when running).
  * HAProxy (rewriteHaproxyConfig):
  *   1. the `server-template app ... app:PORT ...` line between the same markers becomes one
  *      `server appN 127.0.0.1:<port>` line per instance (their check settings come from the
  *      generated `default-server` line, untouched);
  *   2. `bind :8080` becomes `bind 127.0.0.1:<free port>`.
+ *
+ * startNginx and startHaproxy run the proxy as its compose service does (see asInContainer): a
+ * read-only filesystem but for the tmpfs stand-in and its own log files, an unprivileged user, no
+ * capabilities, no-new-privileges.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,14 +31,19 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve as resolvePath } from 'node:path';
+import { afterAll, expect } from 'vitest';
+import { binaryPath } from './binaries.js';
+import { mixedTraffic, type MixedTraffic } from './http-client.js';
+import { waitFor } from './load.js';
 import { freePort, waitForHttp } from './ports.js';
-import type { Running } from './processes.js';
+import { startApp, type Running } from './processes.js';
 
 const BEGIN = '# BEGIN app servers';
 const END = '# END app servers';
@@ -78,11 +86,63 @@ export function rewriteNginxConfig(
     const [, indent, params] = match;
     return options.upstreamPorts.map((port) => `${indent}server 127.0.0.1:${port} ${params};`);
   });
-  out = replaceOnce(out, /^(\s*)listen 80\b/, `$1listen 127.0.0.1:${options.listenPort}`);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((kind) => `    ${kind}_temp_path ${join(options.tempDir, `${kind}_temp`)};`)
-    .join('\n');
-  return replaceOnce(out, /^http \{$/, `http {\n${temp}`);
+  out = replaceOnce(out, /^(\s*)listen 8080\b/, `$1listen 127.0.0.1:${options.listenPort}`);
+  if (!/ \/tmp\//.test(out)) throw new Error('the config writes nothing into /tmp');
+  return out.replace(/ \/tmp\//g, ` ${tmpfsOf(options.tempDir)}/`);
+}
+
+/** The folder that stands in for the compose service's tmpfs at /tmp. */
+export function tmpfsOf(tempDir: string): string {
+  return join(tempDir, 'tmpfs');
+}
+
+/** Creates `dir` writable by anyone (mode 1777, as /tmp), and returns it. */
+export function worldWritable(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o1777);
+  return dir;
+}
+
+/**
+ * Lets any user pass through `dir` and its parents inside the temp folder (mkdtemp makes them
+ * 0700), so that `nobody` reaches the config and the tmpfs stand-in; listing stays private.
+ */
+function searchableByAll(dir: string): void {
+  for (let path = resolvePath(dir); path.startsWith(`${tmpdir()}/`); path = dirname(path))
+    chmodSync(path, statSync(path).mode | 0o001);
+}
+
+/** The uid and gid of `nobody`: the unprivileged user the proxies run as (the images' own). */
+const NOBODY = 65534;
+
+/**
+ * The command line that runs `file args` as the compose service runs the proxy (read_only: true,
+ * tmpfs, cap_drop: [ALL], no-new-privileges, a non-root user): in a mount namespace of its own
+ * where / and /dev/shm are read-only and only `writable` (the tmpfs stand-in, the log files) are
+ * bind-mounted writable, as `nobody`, with no capability in any set and no-new-privs. Needs
+ * root (util-linux's unshare and setpriv), as the tests have in CI.
+ */
+export function asInContainer(file: string, args: string[], writable: string[]): string[] {
+  const script = [
+    'n=$1; shift',
+    'while [ "$n" -gt 0 ]; do mount --bind "$1" "$1" || exit 97; shift; n=$((n - 1)); done',
+    'mount -o remount,bind,ro / && mount -o remount,bind,ro /dev/shm || exit 97',
+    `exec setpriv --reuid=${NOBODY} --regid=${NOBODY} --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs "$@"`,
+  ].join('\n');
+  return [
+    'unshare',
+    '--mount',
+    '--propagation',
+    'private',
+    'sh',
+    '-c',
+    script,
+    'sh',
+    String(writable.length),
+    ...writable,
+    file,
+    ...args,
+  ];
 }
 
 export function rewriteHaproxyConfig(
@@ -97,6 +157,35 @@ export function rewriteHaproxyConfig(
     );
   });
   return replaceOnce(out, /^(\s*)bind :8080$/, `$1bind 127.0.0.1:${options.listenPort}`);
+}
+
+/** What both proxies' compose services must have: the hardening of the app's service. */
+export function hardenedProxy(user: string): Record<string, unknown> {
+  return {
+    user,
+    read_only: true,
+    cap_drop: ['ALL'],
+    security_opt: ['no-new-privileges:true'],
+    deploy: {
+      resources: {
+        limits: { cpus: expect.any(String), memory: expect.stringMatching(/^\d+M$/) },
+      },
+    },
+  };
+}
+
+/**
+ * The exit code of `docker-compose config` (Debian's 1.29, a client: no engine needed) in `dir`,
+ * which resolves and checks the file as `docker compose up` would; its output on failure.
+ */
+export async function composeConfig(dir: string): Promise<number> {
+  const result = await runToEnd(
+    binaryPath('docker-compose') ?? 'docker-compose',
+    ['--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), 'config', '-q'],
+    join(dir, '.compose-config.log'),
+  );
+  if (result.exitCode !== 0) console.error(result.output);
+  return result.exitCode;
 }
 
 /** Lines of `after` that are not in `before`, and lines of `before` that are not in `after`. */
@@ -116,7 +205,7 @@ export interface CheckResult {
 
 /** A folder for one nginx run: prefix, temp paths, pid file (workers may run as another user). */
 function nginxDir(tempDir: string): string {
-  mkdirSync(tempDir, { recursive: true });
+  worldWritable(tmpfsOf(tempDir));
   chmodSync(tempDir, 0o755);
   return tempDir;
 }
@@ -136,10 +225,13 @@ function runToEnd(file: string, args: string[], logFile: string): Promise<CheckR
 
 export function nginxTest(configFile: string, tempDir: string): Promise<CheckResult> {
   const dir = nginxDir(tempDir);
-  const pid = `pid ${join(dir, 'nginx.pid')};`;
+  // A config without its own pid file gets one in the temp folder (the default is a system path).
+  const pid = /^pid /m.test(readFileSync(configFile, 'utf8'))
+    ? []
+    : ['-g', `pid ${join(dir, 'nginx.pid')};`];
   return runToEnd(
     'nginx',
-    ['-t', '-p', dir, '-c', configFile, '-e', 'stderr', '-g', pid],
+    ['-t', '-p', dir, '-c', configFile, '-e', 'stderr', ...pid],
     `${configFile}.test.log`,
   );
 }
@@ -179,12 +271,28 @@ function childPids(pid: number): number[] {
 export async function runProxy(
   file: string,
   args: string[],
-  options: { port: number; healthPath: string; config: string; logDir: string },
+  options: {
+    port: number;
+    healthPath: string;
+    config: string;
+    logDir: string;
+    /** Run asInContainer with this tmpfs stand-in, else as the test's own user. */
+    tmpfs?: string;
+  },
 ): Promise<RunningProxy> {
   const out = join(options.logDir, `${file}.out.log`);
   const err = join(options.logDir, `${file}.err.log`);
   const fds = [openSync(out, 'a'), openSync(err, 'a')] as const;
-  const child = spawn(file, args, { stdio: ['ignore', fds[0], fds[1]] });
+  let argv = [file, ...args];
+  if (options.tmpfs !== undefined) {
+    // Like a tmpfs (mode 1777); the log files are the proxy's stdout and stderr, which nginx
+    // opens again by name (/dev/stdout), as `nobody`.
+    worldWritable(options.tmpfs);
+    searchableByAll(options.logDir);
+    [out, err].forEach((f) => chmodSync(f, 0o666));
+    argv = asInContainer(file, args, [options.tmpfs, out, err]);
+  }
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fds[0], fds[1]] });
   fds.forEach((fd) => closeSync(fd));
   const exited = new Promise<number | undefined>((resolve) => {
     child.once('exit', (code) => resolve(code ?? undefined));
@@ -194,7 +302,12 @@ export async function runProxy(
     [out, err].map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : '')).join('');
   const url = `http://127.0.0.1:${options.port}`;
   try {
-    await waitForHttp(`${url}${options.healthPath}`, 10_000);
+    // A proxy that exits at start (a config error) fails at once, with its output.
+    const early = exited.then((code) => {
+      throw new Error(`${file} exited with code ${String(code)} at start`);
+    });
+    await Promise.race([waitForHttp(`${url}${options.healthPath}`, 10_000), early]);
+    early.catch(() => undefined);
   } catch (error) {
     child.kill('SIGKILL');
     await exited;
@@ -228,49 +341,72 @@ export async function runProxy(
   return proxy;
 }
 
-/** Runs the project's nginx/nginx.conf (rewritten as above) in front of the given app ports. */
+/**
+ * Runs the project's nginx/nginx.conf (rewritten as above, then by `edit` if given: a test's
+ * deliberate change) in front of the given app ports.
+ */
 export async function startNginx(
   projectDir: string,
   upstreamPorts: number[],
   tempDir: string,
+  edit: (config: string) => string = (config) => config,
 ): Promise<RunningProxy> {
   const dir = nginxDir(tempDir);
   const port = await freePort();
-  const config = rewriteNginxConfig(readFileSync(join(projectDir, 'nginx/nginx.conf'), 'utf8'), {
-    listenPort: port,
-    upstreamPorts,
-    tempDir: dir,
-  });
+  const generated = readFileSync(join(projectDir, 'nginx/nginx.conf'), 'utf8');
+  const config = edit(
+    rewriteNginxConfig(generated, { listenPort: port, upstreamPorts, tempDir: dir }),
+  );
   const file = join(dir, 'nginx.conf');
-  writeFileSync(file, config);
-  const args = ['-p', dir, '-c', file, '-e', 'stderr'];
-  return runProxy('nginx', [...args, '-g', `daemon off; pid ${join(dir, 'nginx.pid')};`], {
+  writeFileSync(file, config, { mode: 0o444 });
+  const args = ['-p', dir, '-c', file, '-e', 'stderr', '-g', 'daemon off;'];
+  return runProxy('nginx', args, {
     port,
     healthPath: '/nginx-health',
     config,
     logDir: dir,
+    tmpfs: tmpfsOf(dir),
   });
 }
 
-/** Runs the project's haproxy/haproxy.cfg (rewritten as above) in front of the given app ports. */
+/** Runs the project's haproxy/haproxy.cfg (rewritten as above, then by `edit`) likewise. */
 export async function startHaproxy(
   projectDir: string,
   upstreamPorts: number[],
   tempDir: string,
+  edit: (config: string) => string = (config) => config,
 ): Promise<RunningProxy> {
   mkdirSync(tempDir, { recursive: true });
   const port = await freePort();
-  const config = rewriteHaproxyConfig(
-    readFileSync(join(projectDir, 'haproxy/haproxy.cfg'), 'utf8'),
-    { listenPort: port, upstreamPorts },
-  );
+  const generated = readFileSync(join(projectDir, 'haproxy/haproxy.cfg'), 'utf8');
+  const config = edit(rewriteHaproxyConfig(generated, { listenPort: port, upstreamPorts }));
   const file = join(tempDir, 'haproxy.cfg');
-  writeFileSync(file, config);
-  return runProxy('haproxy', ['-f', file, '-db'], {
+  writeFileSync(file, config, { mode: 0o444 });
+  // The image's command: master-worker (-W), foreground (-db). HAProxy writes no file, so the
+  // tmpfs stand-in is only there to show that (it stays empty).
+  return runProxy('haproxy', ['-W', '-db', '-f', file], {
     port,
     healthPath: '/haproxy-health',
     config,
     logDir: tempDir,
+    tmpfs: tmpfsOf(tempDir),
+  });
+}
+
+/** What the kernel says of each process of a running proxy (master and workers). */
+export function processPrivileges(
+  proxy: RunningProxy,
+): { uid: string; effectiveCaps: string; boundingCaps: string; noNewPrivs: string }[] {
+  return [proxy.pid, ...childPids(proxy.pid)].map((pid) => {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): string =>
+      new RegExp(`^${name}:\\s+(\\S+)`, 'm').exec(status)?.[1] ?? '?';
+    return {
+      uid: field('Uid'),
+      effectiveCaps: field('CapEff'),
+      boundingCaps: field('CapBnd'),
+      noNewPrivs: field('NoNewPrivs'),
+    };
   });
 }
 
@@ -337,6 +473,40 @@ export async function rollingRestart(
     rejoined.push((servedBy.get(fresh.pid) ?? 0) >= 3);
   }
   return { exitCodes, rejoined };
+}
+
+/**
+ * The rolling-restart scenario of the proxy tests: two instances of the project in `dir` behind
+ * the proxy `start` runs, steady GET and POST traffic (mixedTraffic) until every instance served,
+ * three rolling restarts, then traffic, proxy and instances stopped. Returns what a test asserts
+ * on; the proxy's output() stays readable after it stopped.
+ */
+export async function rollingRestartBehind(
+  dir: string,
+  start: (ports: number[]) => Promise<RunningProxy>,
+): Promise<{
+  bothServed: boolean;
+  restarts: Awaited<ReturnType<typeof rollingRestart>>;
+  traffic: MixedTraffic;
+  proxy: RunningProxy;
+}> {
+  const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
+  const pair = [await startApp(dir, env), await startApp(dir, env)];
+  const proxy = await start(pair.map((a) => a.port));
+  const traffic = mixedTraffic(proxy.url, { clients: 8, pauseMs: 2 });
+  try {
+    const bothServed = await waitFor(() => pair.every((a) => traffic.servedBy.has(a.pid)), 20_000);
+    const restarts = await rollingRestart(
+      pair,
+      (port) => startApp(dir, { ...env, PORT: String(port) }),
+      traffic.servedBy,
+    );
+    return { bothServed, restarts, traffic, proxy };
+  } finally {
+    await traffic.stop();
+    await proxy.stop();
+    await Promise.all(pair.map((a) => a.stop('SIGKILL')));
+  }
 }
 
 export interface TinyUpstream {
