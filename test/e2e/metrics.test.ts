@@ -53,6 +53,42 @@ async function sendRequests(app: Running, n: number): Promise<Map<number, number
 }
 
 /**
+ * `ms` of /metrics scrapes with the token from 32 concurrent keep-alive connections, while two
+ * loops send /healthz on fresh connections. Each aggregation by the primary yields a text of its
+ * own (process CPU time, heap and event loop figures change between any two), and a cached one
+ * is served byte for byte again: the distinct texts served count the aggregations it caused.
+ */
+async function flood(url: string, ms: number) {
+  const texts = new Set<string>();
+  const scrapeStatuses = new Map<number, number>();
+  const healthz: (number | string)[] = [];
+  let flooding = true;
+  const scrape = async (): Promise<void> => {
+    while (flooding) {
+      const res = await fetch(`${url}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } });
+      texts.add(await res.text());
+      scrapeStatuses.set(res.status, (scrapeStatuses.get(res.status) ?? 0) + 1);
+    }
+  };
+  const probe = async (): Promise<void> => {
+    while (flooding) healthz.push(await getFresh(`${url}/healthz`).catch((e: Error) => e.message));
+  };
+  const started = performance.now();
+  const loops = [...Array.from({ length: 32 }, scrape), ...Array.from({ length: 2 }, probe)];
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  flooding = false;
+  await Promise.all(loops);
+  return {
+    texts,
+    scrapeStatuses,
+    scrapes: [...scrapeStatuses.values()].reduce((a, b) => a + b, 0),
+    healthz,
+    /** Started seconds of the flood, its end included. */
+    seconds: Math.ceil((performance.now() - started) / 1000),
+  };
+}
+
+/**
  * The metrics feature with the cluster, end to end: `--features cluster,metrics` (full verify),
  * run as production would, scraped over HTTP. Each worker counts only what it served, so a
  * scrape shows N after N requests, of which each worker served a part, only if the figures are
@@ -139,6 +175,32 @@ describe('metrics feature (with cluster)', () => {
     } finally {
       for (const scraper of scrapers) scraper.close();
     }
+    expect(await app.stop()).toBe(0);
+  });
+
+  it('a flood of token scrapes: every /healthz answered, the primary aggregates about once a second', async () => {
+    const app = await startCluster(dir, { METRICS_TOKEN: TOKEN });
+    // Without the token, or with a wrong one: 401, as the README documents.
+    expect(await getFresh(`${app.url}/metrics`)).toBe(401);
+    const wrong = await fetch(`${app.url}/metrics`, {
+      headers: { Authorization: `Bearer not-${TOKEN}` },
+    });
+    expect(wrong.status).toBe(401);
+
+    const { texts, scrapeStatuses, scrapes, healthz, seconds } = await flood(app.url, 3000);
+
+    // Counts, not throughput: every probe and every scrape answered, and at most one aggregation
+    // per started second plus one (the first). A slow machine only makes fewer of each.
+    expect(healthz.length).toBeGreaterThan(0);
+    expect(healthz.filter((status) => status !== 200)).toEqual([]);
+    expect(scrapeStatuses).toEqual(new Map([[200, scrapes]]));
+    expect(texts.size).toBeGreaterThan(0);
+    expect(texts.size, `${texts.size} aggregations for ${scrapes} scrapes`).toBeLessThanOrEqual(
+      seconds + 1,
+    );
+    // It was a flood: without the shared, cached aggregate, these scrapes would each have
+    // caused one (many times the bound above).
+    expect(scrapes).toBeGreaterThan(5 * (seconds + 1));
     expect(await app.stop()).toBe(0);
   });
 });
