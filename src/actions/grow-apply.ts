@@ -117,7 +117,7 @@ export async function applyGrow(
   const interrupt = interruptFlag();
   try {
     await out.step(`Writing ${plan.changes.length} files`, () =>
-      writeJournaled(options.directory, kind, plan.changes, interrupt.checkpoint),
+      writeJournaled(grow.root ?? options.directory, kind, plan.changes, interrupt.checkpoint),
     );
     for (const file of res.files)
       out.info(`  ${file.action.padEnd(6)} ${file.path} ${out.color.dim(formatBytes(file.bytes))}`);

@@ -9,6 +9,7 @@ import { lockProject } from '../tree/lock.js';
 import { planChanges, type Plan } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
 import type { StepResult } from '../verify/steps.js';
+import { serviceOfWorkspace } from '../workspace/manifest.js';
 import { applyGrow } from './grow-apply.js';
 
 /**
@@ -59,6 +60,11 @@ export interface GrowPlan {
   removed: string[];
   /** The file changes; empty when no feature changes. */
   plan: Plan;
+  /**
+   * Where the plan's paths start and its journal is kept, when not the project: the workspace's
+   * root for a service of a workspace, whose deployment follows (workspace/grow.ts).
+   */
+  root?: string;
 }
 
 export type PlanGrow = (
@@ -136,13 +142,25 @@ export async function runGrow(
     steps: [] as StepResult[],
   });
   return withProjectLock(options.directory, async () => {
-    const recovered = await recoverProject(options.directory, out);
-    if (recovered) res.recovered = recovered;
-    const manifest = await readManifest(options.directory);
-    res.features = ordered(manifest.features);
-    const requested = [...new Set(options.features)];
-    const grow = await planGrow(options.directory, manifest, requested, options.force);
-    await applyGrow(grow, options, out, res);
-    return res;
+    // In a service of a workspace, the workspace's root too: its deployment files change with it.
+    const workspace = serviceOfWorkspace(options.directory);
+    const releaseRoot = workspace ? await lockProject(workspace.root) : undefined;
+    try {
+      const fromRoot = workspace ? await recoverProject(workspace.root, out) : undefined;
+      const recovered = (await recoverProject(options.directory, out)) ?? fromRoot;
+      if (recovered) res.recovered = recovered;
+      const manifest = await readManifest(options.directory);
+      res.features = ordered(manifest.features);
+      const requested = [...new Set(options.features)];
+      let grow = await planGrow(options.directory, manifest, requested, options.force);
+      if (workspace && (grow.added.length || grow.removed.length)) {
+        const { withWorkspaceDeployment } = await import('../workspace/grow.js');
+        grow = await withWorkspaceDeployment(grow, workspace, options.force);
+      }
+      await applyGrow(grow, options, out, res);
+      return res;
+    } finally {
+      await releaseRoot?.();
+    }
   });
 }

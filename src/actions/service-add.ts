@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { FailedError, InterruptedError, UsageError } from '../errors.js';
 import { validateServiceName } from '../options/services.js';
@@ -10,8 +9,8 @@ import { clearJournal, recoverJournal, writeJournal } from '../tree/journal.js';
 import { lockProject } from '../tree/lock.js';
 import type { FileChange } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
+import { readWorkspaceInput } from '../workspace/input.js';
 import {
-  readWorkspace,
   serializeWorkspace,
   WORKSPACE_FILE,
   type WorkspaceService,
@@ -58,13 +57,6 @@ function inWorkspace(cwd: string): boolean {
   }
 }
 
-/** The package manager version the workspace records in its package.json, if any. */
-async function recordedVersion(root: string): Promise<string | undefined> {
-  const text = await readFile(join(root, 'package.json'), 'utf8').catch(() => '{}');
-  const field = (JSON.parse(text) as { packageManager?: unknown }).packageManager;
-  return typeof field === 'string' ? field.split('@')[1] : undefined;
-}
-
 /**
  * `service add <name>`: a new service beside the others (the same in-app features), the gateway
  * and README regenerated with it, the workspace manifest updated; then one install at the root
@@ -83,7 +75,7 @@ export async function addService(
   const release = await lockProject(root);
   try {
     if (await recoverJournal(root)) out.warn('An interrupted earlier run was rolled back first.');
-    const workspace = await readWorkspace(root);
+    const { workspace, input: before } = await readWorkspaceInput(root, options.force);
     validateServiceName(options.name, workspace.name);
     if (workspace.services.some((s) => s.name === options.name)) {
       throw new UsageError(`${workspace.name} already has a service "${options.name}".`);
@@ -93,22 +85,11 @@ export async function addService(
         `services/${options.name} already exists but is not in ${WORKSPACE_FILE}: move it away first.`,
       );
     }
-    const before: WorkspaceInput = {
-      directory: root,
-      name: workspace.name,
-      port: workspace.services[0]?.port ?? 3000,
-      packageManager: workspace.packageManager,
-      packageManagerVersion: await recordedVersion(root),
-      services: workspace.services,
-      features: workspace.features,
-      deployment: workspace.deployment,
-      force: options.force,
-    };
     const service = {
       name: options.name,
       port: Math.max(before.port - 1, ...workspace.services.map((s) => s.port)) + 1,
     };
-    const after: WorkspaceInput = { ...before, services: [...workspace.services, service] };
+    const after: WorkspaceInput = { ...before, services: [...before.services, service] };
 
     const files = await renderService(after, service);
     const conflicts: string[] = [];

@@ -8,8 +8,8 @@ import { clearJournal, recoverJournal, writeJournal } from '../tree/journal.js';
 import { lockProject } from '../tree/lock.js';
 import type { FileChange } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
+import { readWorkspaceInput } from '../workspace/input.js';
 import {
-  readWorkspace,
   serializeWorkspace,
   WORKSPACE_FILE,
   type WorkspaceService,
@@ -70,8 +70,8 @@ export async function removeService(
   const release = await lockProject(root);
   try {
     if (await recoverJournal(root)) out.warn('An interrupted earlier run was rolled back first.');
-    const workspace = await readWorkspace(root);
-    const service = workspace.services.find((s) => s.name === options.name);
+    const { workspace, input: before } = await readWorkspaceInput(root, options.force);
+    const service = before.services.find((s) => s.name === options.name);
     if (!service) {
       const names = workspace.services.map((s) => s.name).join(', ');
       throw new UsageError(`${workspace.name} has no service "${options.name}" (it has ${names}).`);
@@ -81,19 +81,9 @@ export async function removeService(
         `"${options.name}" is the workspace's only service: it cannot be removed.`,
       );
     }
-    const before: WorkspaceInput = {
-      directory: root,
-      name: workspace.name,
-      port: workspace.services[0]?.port ?? 3000,
-      packageManager: workspace.packageManager,
-      services: workspace.services,
-      features: workspace.features,
-      deployment: workspace.deployment,
-      force: options.force,
-    };
     const after: WorkspaceInput = {
       ...before,
-      services: workspace.services.filter((s) => s !== service),
+      services: before.services.filter((s) => s !== service),
     };
 
     const folder = `services/${service.name}`;

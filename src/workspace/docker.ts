@@ -7,7 +7,8 @@ import { NGINX_IMAGE } from '../features/nginx/feature.js';
 import { nodeMajor } from '../versions.js';
 import type { WorkspaceService } from './manifest.js';
 import { clientPackage, workspaceTemplates, type WorkspaceInput } from './render.js';
-import { renderAsSingleApp, urlVariable } from './service-project.js';
+import { monitoringServices } from './monitoring.js';
+import { featuresOf, renderAsSingleApp, urlVariable } from './service-project.js';
 
 /**
  * Docker in a workspace: a Dockerfile per service (built from the root, so the shared client is
@@ -23,9 +24,8 @@ export const IMAGE_TAG = '0.1.0';
 
 export const imageName = (workspace: string, service: string): string => `${workspace}-${service}`;
 
-/** The single app's compose services a workspace leaves out: the gateway replaces its proxy,
- * and Prometheus/Grafana are configured per service (services/<name>/monitoring/), not yet for
- * the workspace: each service still serves /metrics on its METRICS_PORT inside the network. */
+/** The single app's compose services a workspace does not take per service: the gateway
+ * replaces its proxy, and one Prometheus and one Grafana serve every service (monitoring.ts). */
 const leftOut = new Set(['nginx', 'haproxy', 'prometheus', 'grafana']);
 
 /** Backing services the workspace runs once for all its services (cache keys and queues apart). */
@@ -68,7 +68,7 @@ export async function serviceDockerfile(
   service: WorkspaceService,
 ): Promise<string> {
   const single = await renderAsSingleApp(input, service, ['docker']);
-  const features = new Set(input.features);
+  const features = new Set(featuresOf(input, service));
   const runtimeFiles = ['package.json'];
   if (features.has('pm2')) runtimeFiles.push('ecosystem.config.cjs');
   if (features.has('newrelic')) runtimeFiles.push('newrelic.cjs');
@@ -160,7 +160,7 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
         const environment = entry.environment as Record<string, string>;
         // One Redis for every service: each queue under its own name, or they would take
         // each other's jobs (cache keys are already apart: REDIS_KEY_PREFIX is the service's).
-        if (input.features.includes('queue') && name !== 'migrate')
+        if (featuresOf(input, service).includes('queue') && name !== 'migrate')
           environment.QUEUE_NAME = service.name;
         if (name === 'app') {
           for (const other of input.services) {
@@ -182,6 +182,9 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
       }
     }
   }
+  // One Prometheus and one Grafana for every service with metrics (workspace/monitoring.ts).
+  for (const [name, entry] of Object.entries(await monitoringServices(input)))
+    put(name, entry, 'the monitoring');
   if (gateway) put('gateway', gatewayService(gateway, input.services), 'the gateway');
   const header = `# The ${input.name} workspace: each service is built from the root (services/<name>/Dockerfile)\n# and scaled on its own with deploy.replicas.  docker compose up --build\n`;
   // Named volumes (`name:/path`, not bind mounts) are declared at the top, as Compose requires.

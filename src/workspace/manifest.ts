@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
 import { decodeUtf8, readProjectFile } from '../tree/files.js';
@@ -10,6 +11,11 @@ export interface WorkspaceService {
   name: string;
   /** Its default PORT (and the port the gateway routes to). */
   port: number;
+  /**
+   * Its in-app features, read from its own manifest (`add` in one service changes only it); not
+   * stored here. Absent: the workspace's `features` (a service being created).
+   */
+  features?: readonly string[];
 }
 
 export interface WorkspaceManifest {
@@ -26,7 +32,9 @@ export interface WorkspaceManifest {
 }
 
 export function serializeWorkspace(manifest: WorkspaceManifest): string {
-  return `${JSON.stringify(manifest, null, 2)}\n`;
+  // A service's features live in its own manifest only: one record, never two that disagree.
+  const services = manifest.services.map(({ name, port }) => ({ name, port }));
+  return `${JSON.stringify({ ...manifest, services }, null, 2)}\n`;
 }
 
 /** Reads the workspace manifest in `dir`; a UsageError (exit 2) naming the file when it is wrong. */
@@ -52,4 +60,20 @@ export async function readWorkspace(dir: string): Promise<WorkspaceManifest> {
     throw new UsageError(`${join(dir, WORKSPACE_FILE)} is not a valid workspace manifest.`);
   }
   return data as WorkspaceManifest;
+}
+
+export interface ServiceOfWorkspace {
+  /** The workspace's root (absolute). */
+  root: string;
+  service: string;
+}
+
+/** The workspace and service when `directory` is services/<name> of a workspace. */
+export function serviceOfWorkspace(directory: string): ServiceOfWorkspace | undefined {
+  const folder = resolve(directory);
+  const services = dirname(folder);
+  const root = dirname(services);
+  if (basename(services) !== 'services' || !existsSync(resolve(root, WORKSPACE_FILE)))
+    return undefined;
+  return { root, service: basename(folder) };
 }

@@ -14,6 +14,8 @@ import {
   serviceDockerfile,
   workspaceCompose,
 } from './docker.js';
+import { workspaceMonitoring } from './monitoring.js';
+import { featuresOf } from './service-project.js';
 import { serviceManifests, workspaceManifests } from './kubernetes.js';
 import {
   serializeWorkspace,
@@ -88,7 +90,7 @@ export function workspaceManifest(input: WorkspaceInput): WorkspaceManifest {
     packageManager: input.packageManager,
     features: [...input.features],
     deployment: [...input.deployment],
-    services: [...input.services],
+    services: input.services.map(({ name, port }) => ({ name, port })),
   };
 }
 
@@ -149,6 +151,7 @@ export async function renderRoot(input: WorkspaceInput): Promise<Map<string, str
   if (input.deployment.includes('docker')) {
     files.set('.dockerignore', await dockerignore());
     files.set('docker-compose.yml', await workspaceCompose(input));
+    for (const [path, content] of await workspaceMonitoring(input)) files.set(path, content);
   }
   if (input.deployment.includes('kubernetes')) {
     for (const [path, content] of workspaceManifests(input)) files.set(path, content);
@@ -163,7 +166,20 @@ export async function renderService(
 ): Promise<Map<string, string | Buffer>> {
   const { locals, render } = await templateLocals(input);
   const own = await serviceFiles(input, service, locals, render);
-  // Its image and manifests, beside its code: `service remove` takes them away with the folder.
+  for (const [path, content] of await serviceDeployment(input, service)) own.set(path, content);
+  return new Map([...own].map(([path, content]) => [`services/${service.name}/${path}`, content]));
+}
+
+/**
+ * A service's part of the deployment, relative to its folder: its image and manifests, beside its
+ * code (`service remove` takes them away with the folder). Made from its in-app features, so
+ * `add`/`remove` in the service re-renders them (workspace/grow.ts).
+ */
+export async function serviceDeployment(
+  input: WorkspaceInput,
+  service: WorkspaceService,
+): Promise<Map<string, string>> {
+  const own = new Map<string, string>();
   if (input.deployment.includes('docker')) {
     own.set('Dockerfile', await serviceDockerfile(input, service));
     for (const [path, content] of await serviceComposeFiles(input, service)) own.set(path, content);
@@ -171,7 +187,7 @@ export async function renderService(
   if (input.deployment.includes('kubernetes')) {
     for (const [path, content] of await serviceManifests(input, service)) own.set(path, content);
   }
-  return new Map([...own].map(([path, content]) => [`services/${service.name}/${path}`, content]));
+  return own;
 }
 
 type Render = (source: string, locals: Record<string, unknown>) => string;
@@ -198,7 +214,7 @@ async function serviceFiles(
       port: service.port,
       packageManager: input.packageManager,
       packageManagerVersion: input.packageManagerVersion,
-      features: input.features,
+      features: [...featuresOf(input, service)],
     },
     readCurrent: (path) => readProjectFile(input.directory, `services/${service.name}/${path}`),
     force: input.force,

@@ -18,10 +18,16 @@ export async function renderAsSingleApp(
     port: service.port,
     packageManager: input.packageManager,
     packageManagerVersion: input.packageManagerVersion,
-    features: resolveFeatures([...input.features, ...deployment]),
+    features: resolveFeatures([...featuresOf(input, service), ...deployment]),
   });
 }
 
 /** The environment variable the service client reads a service's base URL from. */
 export const urlVariable = (service: string): string =>
   `${service.toUpperCase().replace(/-/g, '_')}_URL`;
+
+/** A service's in-app features: its own (read from its manifest), or the workspace's. */
+export const featuresOf = (
+  input: Pick<WorkspaceInput, 'features'>,
+  service: WorkspaceService,
+): readonly string[] => service.features ?? input.features;

@@ -16,7 +16,7 @@ import { UsageError } from '../../src/errors.js';
 import { presetFeatures } from '../../src/features/presets.js';
 import { splitWorkspaceFeatures } from '../../src/options/services.js';
 import { planWorkspace, renderRoot, withPorts } from '../../src/workspace/render.js';
-import { hasBinary } from '../helpers/binaries.js';
+import { binaryPath, hasBinary } from '../helpers/binaries.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
 import { execForm, parseStages } from '../helpers/dockerfile.js';
 import { parseDockerIgnore } from '../helpers/dockerignore.js';
@@ -91,8 +91,13 @@ function expectConsistentCompose(
     }
     for (const volume of (service.volumes ?? []) as string[]) {
       const [source] = volume.split(':');
+      // A bind mount's source: a planned file, or a folder of planned files.
+      const path = source!.slice(2);
       if (source!.startsWith('./'))
-        expect(files.has(source!.slice(2)), `${name}: ${volume}`).toBe(true);
+        expect(
+          files.has(path) || [...files.keys()].some((p) => p.startsWith(`${path}/`)),
+          `${name}: ${volume}`,
+        ).toBe(true);
       else if (!source!.startsWith('/')) expect(Object.keys(doc.volumes ?? {})).toContain(source);
     }
   }
@@ -129,9 +134,13 @@ describe('docker in a workspace', async () => {
       expect(service.ports).toBeUndefined();
       expect(service.environment.TRUST_PROXY).toBe('1');
     }
-    // The gateway replaces each app's own proxy; Prometheus/Grafana are not in the workspace yet.
-    for (const absent of ['app', 'worker', 'nginx', 'haproxy', 'prometheus', 'grafana'])
+    // The gateway replaces each app's own proxy; one Prometheus and one Grafana serve them all.
+    for (const absent of ['app', 'worker', 'nginx', 'haproxy'])
       expect(services[absent], absent).toBeUndefined();
+    for (const name of NAMES) {
+      for (const own of ['prometheus', 'grafana'])
+        expect(services[`${name}-${own}`], `${name}-${own}`).toBeUndefined();
+    }
   });
 
   it('points each service at the others by compose name and port, never at itself', () => {
@@ -275,13 +284,87 @@ describe('docker in a workspace', async () => {
       const dir = writeOut(nginx.files);
       const result = await execa('docker-compose', ['config', '-q'], {
         cwd: dir,
-        env: { REDIS_PASSWORD: 'unit-test-password' },
+        env: { REDIS_PASSWORD: 'unit-test-password', GRAFANA_ADMIN_PASSWORD: 'unit-test-grafana' },
         reject: false,
       });
       expect(result.exitCode, result.stderr).toBe(0);
     },
     30_000,
   );
+});
+
+describe('Prometheus and Grafana in a workspace', async () => {
+  const metrics = await plan(['metrics'], ['docker', 'nginx']);
+  const compose = parseYaml(metrics.file('docker-compose.yml')) as {
+    services: Record<string, any>;
+  };
+  const { prometheus, grafana } = compose.services;
+
+  it('one Prometheus scrapes every instance of every service on its METRICS_PORT, with its alerts', () => {
+    assertValidCompose(compose);
+    expectConsistentCompose(compose, metrics.files);
+    const config = parseYaml(metrics.file('monitoring/prometheus.yml')) as any;
+    expect(config.scrape_configs.map((job: any) => job.job_name)).toEqual(NAMES);
+    for (const [i, name] of NAMES.entries()) {
+      const job = config.scrape_configs[i];
+      // The single app's job: its service's compose name resolves to one address per replica.
+      expect(job.dns_sd_configs).toEqual([
+        { names: [name], type: 'A', port: 9464, refresh_interval: '30s' },
+      ]);
+      expect(compose.services[name].environment.METRICS_PORT).toBe('9464');
+      expect(config.rule_files).toContain(`../services/${name}/monitoring/alerts.yml`);
+      // Mounted where that relative path leads from the config inside the container.
+      expect(prometheus.volumes).toContain(
+        `./services/${name}/monitoring/alerts.yml:/etc/prometheus/services/${name}/monitoring/alerts.yml:ro`,
+      );
+      expect(grafana.volumes).toContain(
+        `./services/${name}/monitoring/grafana/dashboards:/etc/grafana/dashboards/${name}:ro`,
+      );
+    }
+    expect(prometheus.command).toContain('--config.file=/etc/prometheus/monitoring/prometheus.yml');
+    expect(prometheus.volumes).toContain(
+      './monitoring/prometheus.yml:/etc/prometheus/monitoring/prometheus.yml:ro',
+    );
+    expect(Object.keys(prometheus.depends_on)).toEqual(NAMES);
+    // Published on loopback only, as in the single app.
+    for (const entry of [prometheus, grafana])
+      expect(entry.ports.every((p: string) => p.startsWith('127.0.0.1:'))).toBe(true);
+    expect(metrics.files.has('monitoring/grafana/provisioning/datasources/prometheus.yml')).toBe(
+      true,
+    );
+  });
+
+  it('none without metrics', async () => {
+    const plain = await plan(['redis'], ['docker', 'nginx']);
+    const doc = parseYaml(plain.file('docker-compose.yml')) as { services: object };
+    expect(Object.keys(doc.services)).not.toContain('prometheus');
+    expect([...plain.files.keys()].filter((p) => p.startsWith('monitoring/'))).toEqual([]);
+  });
+
+  it('promtool check config accepts the root prometheus.yml and every rule file it names', async () => {
+    const promtool = binaryPath('promtool');
+    if (!promtool) return; // not installed locally (under CI=true binaryPath throws)
+    const dir = writeOut(metrics.files);
+    const result = await execa(promtool, ['check', 'config', 'monitoring/prometheus.yml'], {
+      cwd: dir,
+      reject: false,
+      all: true,
+    });
+    expect(result.exitCode, result.all).toBe(0);
+    expect(result.all).toContain(`SUCCESS: ${NAMES.length} rule files found`);
+  });
+
+  it('docker-compose config accepts the file', async () => {
+    const dockerCompose = binaryPath('docker-compose');
+    if (!dockerCompose) return;
+    const dir = writeOut(metrics.files);
+    const result = await execa(dockerCompose, ['config', '-q'], {
+      cwd: dir,
+      env: { GRAFANA_ADMIN_PASSWORD: 'unit-test-grafana' },
+      reject: false,
+    });
+    expect(result.exitCode, result.stderr).toBe(0);
+  }, 30_000);
 });
 
 describe('kubernetes in a workspace', async () => {
@@ -395,7 +478,14 @@ describe('every feature in a workspace', () => {
     assertValidCompose(doc);
     const own = ['worker', 'postgres', 'postgres-replica', 'migrate'];
     expect(Object.keys(doc.services).sort()).toEqual(
-      [...NAMES, ...NAMES.flatMap((n) => own.map((o) => `${n}-${o}`)), 'redis', 'gateway'].sort(),
+      [
+        ...NAMES,
+        ...NAMES.flatMap((n) => own.map((o) => `${n}-${o}`)),
+        'redis',
+        'prometheus',
+        'grafana',
+        'gateway',
+      ].sort(),
     );
     expect(planned.file('k8s/kustomization.yaml')).toContain('../services/order-items/k8s');
     // Its runtime files (PM2's ecosystem, New Relic's config, static's public/) are in the context.
@@ -409,6 +499,7 @@ describe('every feature in a workspace', () => {
         REDIS_PASSWORD: 'unit-test-password',
         POSTGRES_PASSWORD: 'unit-test-password',
         POSTGRES_REPLICATION_PASSWORD: 'unit-test-password',
+        GRAFANA_ADMIN_PASSWORD: 'unit-test-password',
       },
       reject: false,
     });
