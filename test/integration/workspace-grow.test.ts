@@ -76,7 +76,7 @@ async function expectPromtoolPasses(root: string, rules: number): Promise<void> 
 }
 
 describe('add/remove in a service of a workspace: the deployment follows', () => {
-  it('redis and postgres in users: its compose entry and manifests follow, payments does not; remove gives the files back', async () => {
+  it('redis, postgres and queue in users: its compose entries and manifests follow, payments does not; remove gives the files back', async () => {
     const root = await createWorkspace('shop', 'docker,nginx,kubernetes');
     const original = snapshot(root);
     const users = join(root, 'services/users');
@@ -95,7 +95,15 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
     );
     expect(snapshot(root)).toEqual(original);
 
-    const added = await runCli(['add', 'redis', 'postgres', '--cwd', users, '--no-install']);
+    const added = await runCli([
+      'add',
+      'redis',
+      'postgres',
+      'queue',
+      '--cwd',
+      users,
+      '--no-install',
+    ]);
     expect(added.exitCode, added.stderr).toBe(0);
     const compose = composeOf(root);
     assertValidCompose(compose);
@@ -107,8 +115,11 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
         'users-postgres',
         'users-postgres-replica',
         'users-migrate',
+        'users-worker',
       ]),
     );
+    // Its worker takes its own queue from the shared Redis, never another service's jobs.
+    expect(services['users-worker'].environment.QUEUE_NAME).toBe('users');
     expect(Object.keys(services).filter((n) => n.startsWith('payments'))).toEqual(['payments']);
     const env = services.users.environment as Record<string, string>;
     expect(env.REDIS_URL).toMatch(/@redis:6379$/);
@@ -125,6 +136,14 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
     );
     expect(existsSync(join(users, 'k8s/redis.yaml'))).toBe(true);
     expect(existsSync(join(root, 'services/payments/k8s/redis.yaml'))).toBe(false);
+    const kubectl = binaryPath('kubectl');
+    if (kubectl) {
+      const built = await execa(kubectl, ['kustomize', 'k8s/'], { cwd: root, reject: false });
+      expect(built.exitCode, built.stderr).toBe(0);
+      const names = [...built.stdout.matchAll(/^ {2}name: ([\w-]+)$/gm)].map((m) => m[1]);
+      expect(names).toEqual(expect.arrayContaining(['users-redis', 'users-worker']));
+      expect(names).not.toContain('payments-redis');
+    }
     for (const path of snapshot(root).keys()) {
       if (path.startsWith('services/payments/'))
         expect(snapshot(root).get(path), path).toBe(original.get(path));
@@ -134,11 +153,22 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
     // As in a single app, postgres is not removed while the user's own example files import it.
     for (const path of ['src/routes/items.ts', 'src/db/schema.ts', 'test/items.test.ts'])
       rmSync(join(users, path));
-    const removed = await runCli(['remove', 'redis', 'postgres', '--cwd', users, '--no-install']);
+    const removed = await runCli([
+      'remove',
+      'redis',
+      'postgres',
+      'queue',
+      '--cwd',
+      users,
+      '--no-install',
+    ]);
     expect(removed.exitCode, removed.stderr).toBe(0);
     const after = snapshot(root);
-    // Postgres's migrations (services/users/drizzle/) are the user's: they stay.
-    const left = [...after.keys()].filter((p) => !p.startsWith('services/users/drizzle/'));
+    // What the features gave the user to own stays: postgres's migrations, queue's example.
+    const owned =
+      /^services\/users\/(drizzle\/|src\/routes\/reports\.ts$|test\/reports\.test\.ts$)/;
+    const left = [...after.keys()].filter((p) => !owned.test(p));
+    expect(after.size - left.length).toBeGreaterThan(2);
     expect(left.sort()).toEqual([...original.keys()].sort());
     for (const path of left) expect(after.get(path), path).toBe(original.get(path));
   }, 120_000);
