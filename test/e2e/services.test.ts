@@ -10,11 +10,16 @@
  * service's server line (compose name, DNS `resolve`) becomes one loopback line per instance
  * (Debian's nginx 1.22 has no `resolve`, and loopback ports need no DNS), the listen address
  * becomes a free loopback port, and nginx's temp paths go to the test's folder. Routing,
- * failover and the JSON errors are the generated configs' own.
+ * failover and the JSON errors are the generated configs' own. Last, the workspace's generated
+ * CI workflow's `run:` steps (npm ci from the root lockfile, then the root's build, typecheck,
+ * lint and test) pass in a fresh copy of it, as a runner would run them.
  */
+import { execa } from 'execa';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { runLoad, waitFor } from '../helpers/load.js';
@@ -312,4 +317,42 @@ describe.skipIf(!hasBinary('nginx'))('services workspace behind its gateway', ()
       expect((await fetch(`${gw}/users/api/users/1`)).status).toBe(200);
     }, 180_000);
   });
+
+  // Last: its install and checks are the heaviest part, and must not slow the load tests above.
+  it("the generated CI workflow's run steps pass in a fresh checkout of the workspace", async () => {
+    const checkout = join(parent, 'checkout');
+    // What git would check out: everything but the ignored node_modules and dist (lockfile kept).
+    await cp(dir, checkout, {
+      recursive: true,
+      filter: (src) => !/[/\\](node_modules|dist)([/\\]|$)/.test(src.slice(dir.length)),
+    });
+    const workflow = parseYaml(
+      readFileSync(join(checkout, '.github/workflows/ci.yml'), 'utf8'),
+    ) as {
+      jobs: { test: { steps: { run?: string }[] } };
+    };
+    const runs = workflow.jobs.test.steps.flatMap((step) => (step.run ? [step.run] : []));
+    expect(runs).toEqual([
+      'npm ci',
+      'npm run build',
+      'npm run typecheck',
+      'npm run lint',
+      'npm test',
+    ]);
+    for (const run of runs) {
+      const env: Record<string, string | undefined> = { ...process.env, CI: 'true' };
+      delete env.NODE_ENV; // vitest sets it in this process; a runner has none
+      delete env.VITEST;
+      const result = await execa('sh', ['-c', run], {
+        cwd: checkout,
+        env: { ...env, npm_config_prefer_offline: 'true' },
+        extendEnv: false,
+        all: true,
+        reject: false,
+        stdin: 'ignore',
+        timeout: 300_000,
+      });
+      expect(result.exitCode, `${run}:\n${String(result.all).slice(-3000)}`).toBe(0);
+    }
+  }, 600_000);
 });
