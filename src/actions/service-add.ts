@@ -7,8 +7,8 @@ import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js'
 import { readProjectFile } from '../tree/files.js';
 import { clearJournal, recoverJournal, writeJournal } from '../tree/journal.js';
 import { lockProject } from '../tree/lock.js';
-import type { FileChange } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
+import { regenerated } from '../workspace/grow.js';
 import { readWorkspaceInput } from '../workspace/input.js';
 import {
   serializeWorkspace,
@@ -92,21 +92,14 @@ export async function addService(
     const after: WorkspaceInput = { ...before, services: [...before.services, service] };
 
     const files = await renderService(after, service);
-    const conflicts: string[] = [];
-    const backups: FileChange[] = [];
-    const old = await renderRoot(before);
-    for (const [path, content] of await renderRoot(after)) {
-      const previous = old.get(path);
-      if (previous === content) continue;
-      const current = await readProjectFile(root, path);
-      if (current && previous !== undefined && !current.equals(Buffer.from(previous))) {
-        conflicts.push(path);
-        if (!options.force) continue;
-        backups.push({ path: `${path}.orig`, action: 'create', content: current });
-      }
-      files.set(path, content);
-    }
-    const changes = [...backups, ...(await changesAgainstDisk(root, files))];
+    const regen = await regenerated(
+      root,
+      await renderRoot(before),
+      await renderRoot(after),
+      options.force,
+    );
+    const conflicts = regen.conflicts.map((c) => c.path);
+    const changes = [...regen.changes, ...(await changesAgainstDisk(root, files))];
     const manifestBefore = await readProjectFile(root, WORKSPACE_FILE);
     changes.push({
       path: WORKSPACE_FILE,

@@ -8,18 +8,14 @@ import { clearJournal, recoverJournal, writeJournal } from '../tree/journal.js';
 import { lockProject } from '../tree/lock.js';
 import type { FileChange } from '../tree/plan.js';
 import type { Output } from '../ui/output.js';
+import { regenerated } from '../workspace/grow.js';
 import { readWorkspaceInput } from '../workspace/input.js';
 import {
   serializeWorkspace,
   WORKSPACE_FILE,
   type WorkspaceService,
 } from '../workspace/manifest.js';
-import {
-  changesAgainstDisk,
-  renderRoot,
-  workspaceManifest,
-  type WorkspaceInput,
-} from '../workspace/render.js';
+import { renderRoot, workspaceManifest, type WorkspaceInput } from '../workspace/render.js';
 import { verifyWorkspace, type WorkspaceStep } from '../workspace/verify.js';
 import { findWorkspace } from './service-list.js';
 
@@ -92,21 +88,14 @@ export async function removeService(
       const previous = await readProjectFile(root, path);
       if (previous) changes.push({ path, action: 'delete', previous });
     }
-    const conflicts: string[] = [];
-    const files = new Map<string, string>();
-    const old = await renderRoot(before);
-    for (const [path, content] of await renderRoot(after)) {
-      const previous = old.get(path);
-      if (previous === content) continue;
-      const current = await readProjectFile(root, path);
-      if (current && previous !== undefined && !current.equals(Buffer.from(previous))) {
-        conflicts.push(path);
-        if (!options.force) continue;
-        changes.push({ path: `${path}.orig`, action: 'create', content: current });
-      }
-      files.set(path, content);
-    }
-    changes.push(...(await changesAgainstDisk(root, files)));
+    const regen = await regenerated(
+      root,
+      await renderRoot(before),
+      await renderRoot(after),
+      options.force,
+    );
+    const conflicts = regen.conflicts.map((c) => c.path);
+    changes.push(...regen.changes);
     const manifestBefore = await readProjectFile(root, WORKSPACE_FILE);
     changes.push({
       path: WORKSPACE_FILE,

@@ -44,35 +44,14 @@ export async function withWorkspaceDeployment(
     ),
   };
   const prefix = `services/${at.service}/`;
-  const changes: FileChange[] = [];
-  const conflicts: Conflict[] = [];
+  const planned = new Set(grow.plan.changes.map((c) => `${prefix}${c.path}`));
   const old = await deploymentOf(before, at.service);
   const next = await deploymentOf(after, at.service);
-  const planned = new Set(grow.plan.changes.map((c) => `${prefix}${c.path}`));
-  const paths = [...new Set([...old.keys(), ...next.keys()])].sort();
-  for (const path of paths) {
-    const previous = old.get(path);
-    const generated = next.get(path);
-    if (previous === generated || planned.has(path)) continue;
-    const current = await readProjectFile(at.root, path);
-    if (current === undefined) {
-      if (generated !== undefined) changes.push({ path, action: 'create', content: generated });
-      continue;
-    }
-    if (generated !== undefined && current.equals(Buffer.from(generated))) continue;
-    if (previous === undefined || !current.equals(Buffer.from(previous))) {
-      const conflict: Conflict = { path, current, generated };
-      conflicts.push(conflict);
-      if (!force) continue;
-      conflict.backup = await backupName(at.root, path, changes);
-      changes.push({ path: conflict.backup, action: 'create', content: current });
-    }
-    changes.push(
-      generated === undefined
-        ? { path, action: 'delete', previous: current }
-        : { path, action: 'update', content: generated, previous: current },
-    );
+  for (const path of planned) {
+    old.delete(path);
+    next.delete(path);
   }
+  const { changes, conflicts } = await regenerated(at.root, old, next, force);
   const under = <T extends { path: string; backup?: string }>(item: T): T => ({
     ...item,
     path: `${prefix}${item.path}`,
@@ -100,4 +79,44 @@ async function backupName(
     if (planned.some((c) => c.path === name)) continue;
     if ((await readProjectFile(root, name)) === undefined) return name;
   }
+}
+
+/**
+ * The changes that take generated files from `old` (what the CLI rendered last) to `next`, against
+ * the disk under `root`: a file the user edited (or made where the CLI made none) is a conflict,
+ * rewritten or deleted only with `force` (theirs saved as <file>.orig); a file they deleted is
+ * made again if it is still generated.
+ */
+export async function regenerated(
+  root: string,
+  old: ReadonlyMap<string, string>,
+  next: ReadonlyMap<string, string>,
+  force: boolean,
+): Promise<{ changes: FileChange[]; conflicts: Conflict[] }> {
+  const changes: FileChange[] = [];
+  const conflicts: Conflict[] = [];
+  for (const path of [...new Set([...old.keys(), ...next.keys()])].sort()) {
+    const previous = old.get(path);
+    const generated = next.get(path);
+    if (previous === generated) continue;
+    const current = await readProjectFile(root, path);
+    if (current === undefined) {
+      if (generated !== undefined) changes.push({ path, action: 'create', content: generated });
+      continue;
+    }
+    if (generated !== undefined && current.equals(Buffer.from(generated))) continue;
+    if (previous === undefined || !current.equals(Buffer.from(previous))) {
+      const conflict: Conflict = { path, current, generated };
+      conflicts.push(conflict);
+      if (!force) continue;
+      conflict.backup = await backupName(root, path, changes);
+      changes.push({ path: conflict.backup, action: 'create', content: current });
+    }
+    changes.push(
+      generated === undefined
+        ? { path, action: 'delete', previous: current }
+        : { path, action: 'update', content: generated, previous: current },
+    );
+  }
+  return { changes, conflicts };
 }

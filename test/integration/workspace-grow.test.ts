@@ -235,5 +235,17 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
       expect(gone.exitCode, gone.stderr).toBe(0);
     }
     expect(snapshot(root)).toEqual(original);
+
+    // `service remove` of the one service with metrics: the root's monitoring goes with it.
+    const again = await runCli(['add', 'metrics', '--cwd', 'services/users', '--no-install'], {
+      cwd: root,
+    });
+    expect(again.exitCode, again.stderr).toBe(0);
+    const dropped = await runCli(['service', 'remove', 'users', '--force', '--no-install'], {
+      cwd: root,
+    });
+    expect(dropped.exitCode, dropped.stderr).toBe(0);
+    expect([...snapshot(root).keys()].filter((p) => p.startsWith('monitoring/'))).toEqual([]);
+    expect(Object.keys(composeOf(root).services)).toEqual(['payments', 'gateway']);
   }, 120_000);
 });
