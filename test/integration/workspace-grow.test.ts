@@ -6,10 +6,18 @@
  * nothing written; removing what was added gives back the original bytes.
  */
 import { execa } from 'execa';
-import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { JOURNAL_FILE, writeJournal } from '../../src/tree/journal.js';
 import { binaryPath } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
@@ -148,7 +156,7 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
       if (path.startsWith('services/payments/'))
         expect(snapshot(root).get(path), path).toBe(original.get(path));
     }
-    expect(existsSync(join(root, '.scalable-express.journal.json'))).toBe(false);
+    expect(existsSync(join(root, JOURNAL_FILE))).toBe(false);
 
     // As in a single app, postgres is not removed while the user's own example files import it.
     for (const path of ['src/routes/items.ts', 'src/db/schema.ts', 'test/items.test.ts'])
@@ -190,6 +198,30 @@ describe('add/remove in a service of a workspace: the deployment follows', () =>
       before.get('docker-compose.yml'),
     );
     expect(composeOf(root).services.users.environment.REDIS_URL).toMatch(/@redis:6379$/);
+  }, 60_000);
+
+  it("a run cut short at the workspace's root is rolled back by the next add in a service", async () => {
+    const root = await createWorkspace('souk', 'docker');
+    const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
+    // As a hard kill leaves it: the journal written, the root compose half-changed.
+    await writeJournal(root, 'add', [
+      { path: 'docker-compose.yml', action: 'update', content: 'half' },
+    ]);
+    writeFileSync(join(root, 'docker-compose.yml'), 'services: {half');
+    const added = await runCli(['add', 'redis', '--cwd', 'services/users', '--no-install'], {
+      cwd: root,
+    });
+    expect(added.exitCode, added.stderr).toBe(0);
+    expect(`${added.stdout}${added.stderr}`).toMatch(/"add" was interrupted/);
+    expect(existsSync(join(root, JOURNAL_FILE))).toBe(false);
+    const doc = composeOf(root);
+    assertValidCompose(doc);
+    expect(doc.services.users.environment.REDIS_URL).toMatch(/@redis:6379$/);
+    const removed = await runCli(['remove', 'redis', '--cwd', 'services/users', '--no-install'], {
+      cwd: root,
+    });
+    expect(removed.exitCode, removed.stderr).toBe(0);
+    expect(readFileSync(join(root, 'docker-compose.yml'), 'utf8')).toBe(compose);
   }, 60_000);
 
   it('metrics: one Prometheus and one Grafana for the services that have it, following add and remove', async () => {
