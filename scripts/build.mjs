@@ -95,11 +95,21 @@ function render(key, locals) {
   };
   return template(Object.assign(Object.create(null), locals), escapeXML, include);
 }
+/** Feature id → its keys in the table, made in one pass on first use. */
+let keysByFeature;
 export async function loadFeatureTemplates(featureId) {
+  if (!keysByFeature) {
+    keysByFeature = new Map();
+    for (const key of Object.keys(table)) {
+      const id = key.slice(0, key.indexOf('/'));
+      if (!keysByFeature.has(id)) keysByFeature.set(id, []);
+      keysByFeature.get(id).push(key);
+    }
+  }
   const prefix = featureId + '/templates/';
   const templates = new Map();
-  for (const [key, template] of Object.entries(table)) {
-    if (!key.startsWith(prefix)) continue;
+  for (const key of keysByFeature.get(featureId) ?? []) {
+    const template = table[key];
     const rel = key.slice(prefix.length);
     templates.set(rel, typeof template === 'string' ? template : (locals) => render(key, locals));
   }
