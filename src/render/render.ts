@@ -1,6 +1,7 @@
 import { getFeature } from '../features/index.js';
 import type { Feature, PackageManager, ProjectContext } from '../features/types.js';
 import { packageManagerCommands } from '../pm.js';
+import { comparePaths } from '../tree/path-order.js';
 import { nodeMajor, versions } from '../versions.js';
 import { renderAppRegistry } from './app-registry.js';
 import { renderCompose } from './compose.js';
@@ -77,7 +78,7 @@ export async function renderProject(input: ProjectInput): Promise<FileTree> {
   tree.set('src/features/index.ts', renderAppRegistry(features));
   const compose = await renderCompose(project, features);
   if (compose) tree.set('docker-compose.yml', compose);
-  return new Map([...tree].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map([...tree].sort(([a], [b]) => comparePaths(a, b)));
 }
 
 function renamed(rel: string): string {
