@@ -46,11 +46,12 @@ export async function renderCompose(
   for (const feature of ordered) mergeInto(services, feature.composeServices?.(project) ?? {});
   const volumes = namedVolumes(services);
   // singleQuote: the project's prettier style. YAML 1.1 quotes strings such as 'no' or '22:22' that
-  // 1.1 parsers would read as booleans or numbers.
+  // 1.1 parsers would read as booleans or numbers. aliasDuplicateObjects off: mergeInto copies
+  // every value, so no object appears twice, and yaml skips a pass over the document looking.
   return stringify(
     volumes.length
       ? { services, volumes: Object.fromEntries(volumes.map((v) => [v, {}])) }
       : { services },
-    { lineWidth: 0, singleQuote: true, version: '1.1' },
+    { lineWidth: 0, singleQuote: true, version: '1.1', aliasDuplicateObjects: false },
   );
 }

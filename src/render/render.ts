@@ -1,15 +1,14 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
 import { getFeature } from '../features/index.js';
 import type { Feature, PackageManager, ProjectContext } from '../features/types.js';
-import { templatesDir } from '../paths.js';
 import { packageManagerCommands } from '../pm.js';
+import { comparePaths } from '../tree/path-order.js';
 import { nodeMajor, versions } from '../versions.js';
 import { renderAppRegistry } from './app-registry.js';
 import { renderCompose } from './compose.js';
 import { renderEnvExample } from './env-example.js';
 import { renderPackageJson } from './package-json.js';
 import { README_TEMPLATE, renderReadme } from './readme.js';
+import { loadFeatureTemplates } from './templates.js';
 
 /** A rendered project: relative path (always with '/') → file content. */
 export type FileTree = Map<string, string>;
@@ -48,7 +47,6 @@ export function createOnlyPaths(input: ProjectInput): Set<string> {
 export async function renderProject(input: ProjectInput): Promise<FileTree> {
   const project = projectContext(input);
   const features = featureList(project);
-  const { default: ejs } = await import('ejs');
   const scripts = Object.assign({}, ...features.map((f) => f.scripts?.(project) ?? {})) as Record<
     string,
     string
@@ -58,44 +56,33 @@ export async function renderProject(input: ProjectInput): Promise<FileTree> {
   const pmCommands = packageManagerCommands(project.packageManager, project.packageManagerVersion);
   const locals = { project, has: project.has, versions, nodeMajor, startArgv, pmCommands };
   const tree: FileTree = new Map();
+  const templates = await Promise.all(features.map((f) => loadFeatureTemplates(f.id)));
 
-  for (const feature of features) {
-    const dir = templatesDir(feature.id);
-    for (const file of listFiles(dir)) {
-      const rel = relative(dir, file).split(sep).join('/');
+  for (const files of templates) {
+    for (const [rel, template] of files) {
       if (rel === README_TEMPLATE) continue;
-      // Synchronous: ~150 small files, read faster one by one than through the thread pool.
-      const source = readFileSync(file, 'utf8');
-      const isTemplate = rel.endsWith('.ejs');
-      const content = isTemplate ? ejs.render(source, locals, { filename: file }) : source;
+      if (typeof template === 'string') {
+        tree.set(renamed(rel), template);
+        continue;
+      }
+      const content = template(locals);
       // A template that renders to nothing means "this file is not needed for these options".
-      if (isTemplate && content.trim() === '') continue;
-      tree.set(renamed(isTemplate ? rel.slice(0, -'.ejs'.length) : rel), content);
+      if (content.trim() === '') continue;
+      tree.set(renamed(rel.slice(0, -'.ejs'.length)), content);
     }
   }
 
   tree.set('package.json', renderPackageJson(project, features));
   tree.set('.env.example', renderEnvExample(project, features));
-  tree.set('README.md', await renderReadme(features, locals));
+  tree.set('README.md', renderReadme(features, templates, locals));
   tree.set('src/features/index.ts', renderAppRegistry(features));
   const compose = await renderCompose(project, features);
   if (compose) tree.set('docker-compose.yml', compose);
-  return new Map([...tree].sort(([a], [b]) => a.localeCompare(b)));
+  return new Map([...tree].sort(([a], [b]) => comparePaths(a, b)));
 }
 
 function renamed(rel: string): string {
   const parts = rel.split('/');
   const last = parts.pop()!;
   return [...parts, RENAMES[last] ?? last].join('/');
-}
-
-function listFiles(dir: string): string[] {
-  let entries;
-  try {
-    entries = readdirSync(dir, { withFileTypes: true, recursive: true });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }

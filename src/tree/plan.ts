@@ -8,6 +8,7 @@ import {
 } from '../render/render.js';
 import { cliVersion } from '../version.js';
 import { decodeUtf8 } from './files.js';
+import { comparePaths } from './path-order.js';
 
 export interface FileChange {
   path: string;
@@ -125,7 +126,7 @@ export async function planChanges(input: PlanInput): Promise<Plan> {
       packageManagerVersion: input.target.packageManagerVersion,
     },
     features: [...input.target.features],
-    files: Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => a.localeCompare(b))),
+    files: Object.fromEntries(Object.entries(hashes).sort(([a], [b]) => comparePaths(a, b))),
   };
   const manifestText = serializeManifest(nextManifest);
   const currentManifest = await readCurrent(MANIFEST_FILE);

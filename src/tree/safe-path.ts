@@ -17,37 +17,63 @@ export function isPlainRelativePath(path: unknown): path is string {
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
 
-/** The first part of `path` (relative to root) that is a symbolic link, or undefined. */
-export async function findSymlink(root: string, path: string): Promise<string | undefined> {
+/** What lstat says about one path inside the project. */
+type Kind = 'link' | 'absent' | 'other';
+
+/** Remembered lstat answers for several checks in one go (see commitChanges). */
+export type LstatCache = Map<string, Promise<Kind>>;
+
+async function kindOf(file: string): Promise<Kind> {
+  try {
+    return (await lstat(file)).isSymbolicLink() ? 'link' : 'other';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
+    throw error;
+  }
+}
+
+/**
+ * The first part of `path` (relative to root) that is a symbolic link, or undefined. With a
+ * cache, each folder is asked once for all the paths under it.
+ */
+export async function findSymlink(
+  root: string,
+  path: string,
+  cache: LstatCache = new Map(),
+): Promise<string | undefined> {
   const segments = path.split('/');
   for (let i = 1; i <= segments.length; i++) {
     const part = segments.slice(0, i).join('/');
-    try {
-      if ((await lstat(join(root, part))).isSymbolicLink()) return part;
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined; // the rest does not exist
-      throw error;
+    let kind = cache.get(part);
+    if (!kind) {
+      kind = kindOf(join(root, part));
+      cache.set(part, kind);
     }
+    const found = await kind;
+    if (found === 'link') return part;
+    if (found === 'absent') return undefined; // the rest does not exist
   }
   return undefined;
 }
 
 /**
  * Checks `path` and returns it joined to `root`. `source` names the file the path was read from
- * (the journal, the manifest) for the error message. Throws UsageError (exit 2).
+ * (the journal, the manifest) for the error message; `cache` shares lstat answers between the
+ * checks of one run. Throws UsageError (exit 2).
  */
 export async function safeProjectPath(
   root: string,
   path: unknown,
   source?: string,
+  cache?: LstatCache,
 ): Promise<string> {
   if (!isPlainRelativePath(path)) {
     throw new UsageError(
       `${source ?? 'The change'} names ${JSON.stringify(path)}, which is not a plain path inside the project: nothing was changed.`,
     );
   }
-  const link = await findSymlink(root, path);
+  const link = await findSymlink(root, path, cache);
   if (link !== undefined) {
     throw new UsageError(
       `${link} is a symbolic link${source ? ` (in a path named by ${source})` : ''}: create-scalable-express never reads or writes through links, not even with --force. Replace it with a regular file or folder; nothing was changed.`,
