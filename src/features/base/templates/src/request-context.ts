@@ -31,13 +31,26 @@ export function currentLogFields(): Record<string, string> | undefined {
 const validId = /^[\w.:-]{1,128}$/;
 
 /**
+ * Made ids: a random UUID v4 drawn once per process, its last 12 hex digits replaced by a counter
+ * that starts at a random value. Still UUID-shaped and unique (74 random bits per process), but
+ * about a tenth of randomUUID()'s cost, which showed in a small request's CPU profile.
+ */
+const idPrefix = randomUUID().slice(0, 24);
+let idCounter = Math.floor(Math.random() * 2 ** 40);
+function newRequestId(): string {
+  idCounter = (idCounter + 1) % 2 ** 48;
+  return idPrefix + idCounter.toString(16).padStart(12, '0');
+}
+
+/**
  * Honours an incoming X-Request-Id (from a proxy or a caller) when it looks sane, otherwise makes
  * one; echoes it in the response and keeps it in AsyncLocalStorage for every log line.
  */
 export function requestId(): RequestHandler {
-  return (req, res, next) => {
-    const incoming = req.get('x-request-id');
-    const id = incoming && validId.test(incoming) ? incoming : randomUUID();
+  // Named, and reading req.headers directly (req.get lower-cases and special-cases Referer).
+  return function setRequestId(req, res, next) {
+    const incoming = req.headers['x-request-id'];
+    const id = typeof incoming === 'string' && validId.test(incoming) ? incoming : newRequestId();
     res.setHeader('X-Request-Id', id);
     res.locals.requestId = id;
     storage.run({ requestId: id, logFields: logFieldsHook?.() }, next);

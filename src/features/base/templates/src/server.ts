@@ -66,14 +66,19 @@ function trackSockets(server: Server): {
     sockets.set(socket, { busy: 0, since: lastConnect });
     socket.once('close', () => sockets.delete(socket));
   });
+  // Runs on every response: one shared function with `on` (a response closes once), not a closure
+  // and a `once` wrapper per request.
+  function responseClosed(this: ServerResponse): void {
+    const state = sockets.get(this.req.socket);
+    if (!state) return;
+    state.busy--;
+    state.since = Date.now();
+  }
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const state = sockets.get(req.socket);
     if (!state) return;
     state.busy++;
-    res.once('close', () => {
-      state.busy--;
-      state.since = Date.now();
-    });
+    res.on('close', responseClosed);
   });
   return { sockets, lastConnect: () => lastConnect };
 }
