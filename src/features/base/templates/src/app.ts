@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import { errorHandler, notFound } from './errors.js';
 import { settingsOf, type AppContext, type Feature } from './feature.js';
 import { features as installedFeatures } from './features/index.js';
-import { healthRoutes } from './health.js';
+import { healthPaths, healthRoutes } from './health.js';
 import { requestId } from './request-context.js';
 import { routes } from './routes/index.js';
 
@@ -24,7 +24,10 @@ export async function createApp(
   app.set('trust proxy', ctx.config.trustProxy);
   app.use(requestId());
   app.use(securityHeaders());
-  app.use(healthRoutes(features));
+  // Mounted on its two paths, not with app.use: every other request skips the health router on one
+  // path test instead of going through it (a nested router's dispatch costs more than a route).
+  // All methods, as before: the router itself answers HEAD and OPTIONS, and passes the rest on.
+  app.all(healthPaths, healthRoutes(features));
   for (const feature of features) await feature.setup?.(app, ctx, settingsOf(ctx, feature));
   app.use(jsonBody(ctx.config.bodyLimit));
   app.use(routes(ctx));

@@ -8,6 +8,9 @@ export function markShuttingDown(): void {
   shuttingDown = true;
 }
 
+/** The paths healthRoutes() answers; the app routes only these to it (see app.ts). */
+export const healthPaths = ['/healthz', '/readyz'];
+
 /**
  * GET /healthz: liveness. The process is up and the event loop answers; checks nothing external,
  * so a dependency outage never makes an orchestrator restart healthy processes.
