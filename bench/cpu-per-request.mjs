@@ -1,5 +1,8 @@
-// node bench/cpu-per-request.mjs ROUNDS SECONDS label=DIR[:FILE] ... (FILE: dist/main.js unless given;
-// the first server is the reference, such as a bare Express app).
+// node bench/cpu-per-request.mjs ROUNDS SECONDS 'label=DIR[:ARGS]' ... (ARGS: `dist/main.js` unless
+// given; space-separated, NAME=value words first set that server's environment, the rest are node's
+// argv, e.g. 'otel=/tmp/app:OTEL_TRACES_SAMPLER=always_on --import ./dist/features/otel/register.js
+// dist/main.js'; the first server is the reference, such as a bare Express app). Every server gets
+// OTEL_EXPORTER_OTLP_ENDPOINT of a loopback OTLP receiver run here, which reads and drops spans.
 // Server CPU time per request is steadier than req/s on a busy shared machine. Starts every built
 // app pinned to CPU 0 (a cluster's primary and workers too), then runs wrk pinned to CPU 1 against
 // each in turn, round after round, so that noise hits all alike; per run it reads the user + system
@@ -9,6 +12,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 
 const [rounds, seconds, ...specs] = process.argv.slice(2);
 const tick = Number(execFileSync('getconf', ['CLK_TCK']).toString());
@@ -37,8 +41,15 @@ function cpu(pid) {
   }
   return (sum / tick) * 1e6; // µs
 }
+const sink = createHttpServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
+});
+const sinkPort = await freePort();
+await new Promise((r) => sink.listen(sinkPort, '127.0.0.1', r));
 const env = {
   ...process.env,
+  OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`,
   NODE_ENV: 'production',
   HOST: '127.0.0.1',
   LOG_LEVEL: 'info',
@@ -48,12 +59,20 @@ const env = {
 };
 const servers = [];
 for (const spec of specs) {
-  const [label, rest] = spec.split('=');
-  const [dir, file = 'dist/main.js'] = rest.split(':');
+  const label = spec.slice(0, spec.indexOf('='));
+  const rest = spec.slice(spec.indexOf('=') + 1);
+  const [dir, args = 'dist/main.js'] = rest.split(':');
+  const words = args.split(' ').filter(Boolean);
+  const own = Object.fromEntries(
+    words
+      .filter((w) => /^[A-Z_]+=/.test(w))
+      .map((w) => [w.split('=')[0], w.slice(w.indexOf('=') + 1)]),
+  );
+  const argv = words.filter((w) => !/^[A-Z_]+=/.test(w));
   const port = await freePort();
-  const child = spawn('taskset', ['-c', '0', process.execPath, file], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...argv], {
     cwd: dir,
-    env: { ...env, PORT: String(port) },
+    env: { ...env, ...own, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   servers.push({ label, port, child, rps: [], us: [] });
@@ -108,3 +127,4 @@ for (const s of servers) {
   );
 }
 for (const s of servers) s.child.kill('SIGTERM');
+sink.close();

@@ -160,7 +160,9 @@ const expected: Record<string, Expected> = {
     files: [
       'src/features/otel.ts',
       'src/features/otel/register.ts',
+      'src/features/otel/sampling.ts',
       'src/features/otel/sdk.ts',
+      'src/features/otel/server-spans.ts',
       'src/features/otel/settings.ts',
       'src/features/otel/state.ts',
       'test/otel.test.ts',

@@ -1,14 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { SpanKind, trace } from '@opentelemetry/api';
+import { connect, type AddressInfo } from 'node:net';
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  TraceFlags,
+} from '@opentelemetry/api';
 import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import request from 'supertest';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../src/app.js';
+import type { Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
 import { traceLogFields } from '../src/features/otel.js';
 import { tracingInstrumentations } from '../src/features/otel/sdk.js';
+import { RequestSampler, serverShare } from '../src/features/otel/sampling.js';
+import { traceIncomingRequests } from '../src/features/otel/server-spans.js';
 import { readOtelSettings } from '../src/features/otel/settings.js';
 import { stopTracing, tracingStarted, markTracingStarted } from '../src/features/otel/state.js';
 import { probe, testContext } from './helpers.js';
@@ -16,9 +26,57 @@ import { probe, testContext } from './helpers.js';
 type SpanProcessor = NonNullable<NodeSDKConfiguration['spanProcessors']>[number];
 type EndedSpan = Parameters<SpanProcessor['onEnd']>[0];
 
+/**
+ * The app's instrumentations with spans kept in memory instead of exported. `stop` also
+ * unpatches them, so that the next test's SDK is the only one at work.
+ */
+function startSdk(sampler?: RequestSampler): { ended: EndedSpan[]; stop: () => Promise<void> } {
+  for (const signal of ['TRACES', 'METRICS', 'LOGS']) vi.stubEnv(`OTEL_${signal}_EXPORTER`, 'none');
+  const ended: EndedSpan[] = [];
+  const instrumentations = tracingInstrumentations();
+  const sdk = new NodeSDK({
+    ...(sampler ? { sampler } : {}),
+    instrumentations,
+    spanProcessors: [
+      {
+        onStart: () => undefined,
+        onEnd: (span) => ended.push(span),
+        forceFlush: () => Promise.resolve(),
+        shutdown: () => Promise.resolve(),
+      },
+    ],
+  });
+  sdk.start();
+  return {
+    ended,
+    stop: async () => {
+      await sdk.shutdown();
+      for (const instrumentation of instrumentations) instrumentation.disable();
+    },
+  };
+}
+
+/**
+ * A GET written on a plain socket: the test's own call must not be traced by the instrumented
+ * fetch (it would send a trace context of its own). Resolves with the whole response.
+ */
+function rawGet(port: number, path: string, ...headers: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let response = '';
+    socket.on('data', (chunk: Buffer) => (response += chunk.toString()));
+    socket.on('end', () => resolve(response));
+    socket.on('error', reject);
+    const head = [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: close', ...headers];
+    socket.write(`${head.join('\r\n')}\r\n\r\n`); // Connection: close ends it
+  });
+}
+
 afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllEnvs();
+  // Each test's SDK registers itself globally: unregister, so that the next one can.
+  for (const api of [trace, context, propagation]) api.disable();
 });
 
 describe('OpenTelemetry', () => {
@@ -109,22 +167,7 @@ describe('OpenTelemetry', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    // The app's instrumentations, with spans kept in memory instead of exported.
-    for (const signal of ['TRACES', 'METRICS', 'LOGS'])
-      vi.stubEnv(`OTEL_${signal}_EXPORTER`, 'none');
-    const ended: EndedSpan[] = [];
-    const sdk = new NodeSDK({
-      instrumentations: tracingInstrumentations(),
-      spanProcessors: [
-        {
-          onStart: () => undefined,
-          onEnd: (span) => ended.push(span),
-          forceFlush: () => Promise.resolve(),
-          shutdown: () => Promise.resolve(),
-        },
-      ],
-    });
-    sdk.start();
+    const { ended, stop } = startSdk();
     try {
       const parent = await trace
         .getTracer('test')
@@ -143,8 +186,101 @@ describe('OpenTelemetry', () => {
         undefined,
       ]);
     } finally {
-      await sdk.shutdown();
+      await stop();
       server.close();
+    }
+  });
+
+  it('samples by OTEL_TRACES_SAMPLER: parent-based follows the caller, roots go by the ratio', () => {
+    const sampler = new RequestSampler('parentbased_traceidratio', 0.5);
+    const withParent = (flags: number) =>
+      trace.setSpanContext(ROOT_CONTEXT, {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: flags,
+      });
+    const decide = (s: RequestSampler, ctx = ROOT_CONTEXT, kind = SpanKind.INTERNAL, id = '') =>
+      s.shouldSample(ctx, id.padStart(32, '0'), 'span', kind).decision;
+    const [dropped, sampled] = [0, 2];
+    expect(decide(sampler, withParent(TraceFlags.SAMPLED))).toBe(sampled);
+    expect(decide(sampler, withParent(TraceFlags.NONE))).toBe(dropped);
+    // A server span without a parent: its request was drawn already (serverShare).
+    expect(decide(sampler, ROOT_CONTEXT, SpanKind.SERVER, 'ffffffff')).toBe(sampled);
+    // Other roots: by the trace id's last 8 hex digits against the ratio.
+    expect(decide(sampler, ROOT_CONTEXT, SpanKind.CONSUMER, '7fffffff')).toBe(sampled);
+    expect(decide(sampler, ROOT_CONTEXT, SpanKind.CONSUMER, '80000000')).toBe(dropped);
+    // Not parent-based: the ratio decides every span, servers too, and nothing is drawn up front.
+    const ratioOnly = new RequestSampler('traceidratio', 0.5);
+    expect(decide(ratioOnly, withParent(TraceFlags.SAMPLED), SpanKind.SERVER, '80000000')).toBe(
+      dropped,
+    );
+    expect(serverShare('traceidratio', 0.5)).toBe(1);
+    expect(serverShare('parentbased_traceidratio', 0.1)).toBe(0.1);
+    expect(serverShare('parentbased_always_on', 0.1)).toBe(1);
+    expect(serverShare('parentbased_always_off', 0.1)).toBe(0);
+  });
+
+  it('a request not drawn gets no span and passes on an unsampled traceparent; a caller that traces is followed', async () => {
+    const received: (string | undefined)[] = [];
+    const downstream = createServer((req, res) => {
+      received.push(req.headers.traceparent as string | undefined);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
+    const downstreamUrl = `http://127.0.0.1:${(downstream.address() as AddressInfo).port}`;
+    const { ended, stop } = startSdk(new RequestSampler('parentbased_traceidratio', 0));
+    // Ratio 0: no request without a trace context is traced.
+    const untrace = traceIncomingRequests(serverShare('parentbased_traceidratio', 0));
+    const calls: Feature = {
+      name: 'calls',
+      setup(app) {
+        app.get('/api/calls/:id', async (_req, res) => {
+          await (await fetch(`${downstreamUrl}/api/users/1`)).text();
+          res.json({ ok: true });
+        });
+      },
+    };
+    const app = await createApp(testContext(), [...features, calls]);
+    const server = createServer(app);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      expect(await rawGet(port, '/api/calls/1')).toMatch(/^HTTP\/1\.1 200/);
+      expect(ended).toEqual([]);
+      expect(received[0]).toMatch(/^00-[\da-f]{32}-[\da-f]{16}-00$/);
+
+      const caller = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+      const traceparent = `00-${caller.traceId}-${caller.spanId}-01`;
+      expect(await rawGet(port, '/api/calls/2', `traceparent: ${traceparent}`)).toMatch(
+        /^HTTP\/1\.1 200/,
+      );
+      const span = await vi.waitFor(() => {
+        // (The downstream test server is traced too: its SERVER span has no route.)
+        const found = ended.find(
+          (s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === '/api/calls/2',
+        );
+        if (!found) throw new Error('no server span yet');
+        return found;
+      });
+      expect(span.name).toBe('GET /api/calls/:id');
+      expect(span.attributes).toMatchObject({
+        'http.route': '/api/calls/:id',
+        'http.request.method': 'GET',
+        'http.response.status_code': 200,
+      });
+      expect(span.spanContext().traceId).toBe(caller.traceId);
+      expect(span.parentSpanContext?.spanId).toBe(caller.spanId);
+      const client = ended.find((s) => s.kind === SpanKind.CLIENT);
+      expect(client?.parentSpanContext?.spanId).toBe(span.spanContext().spanId);
+      expect(
+        ended.find((s) => s.kind === SpanKind.SERVER && s !== span)?.parentSpanContext?.spanId,
+      ).toBe(client?.spanContext().spanId);
+      expect(received[1]).toBe(`00-${caller.traceId}-${client?.spanContext().spanId}-01`);
+    } finally {
+      untrace();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
+      downstream.close();
     }
   });
 });
