@@ -1,9 +1,15 @@
 import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { COLLECTOR_CONFIG } from '../../src/features/otel/compose.js';
 import { hasBinary } from '../helpers/binaries.js';
 import { eventually, parseLines, startArgs, type LogLine } from '../helpers/app-output.js';
 import { runCli } from '../helpers/cli.js';
+import { assertValidCompose } from '../helpers/compose-schema.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, startRedis, type Running } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
@@ -261,4 +267,111 @@ describe.skipIf(!hasBinary('redis-server'))('morgan, in place of pino in the sam
     expect(await proxied.stop()).toBe(0);
     expect(trusted.startsWith('203.0.113.9 - - [')).toBe(true);
   });
+});
+
+/** Files only (no install): the compose contribution is all these tests read. */
+async function generateFiles(name: string, features: string): Promise<string> {
+  const cwd = join(parent, `files-${name}`);
+  await mkdir(cwd);
+  const result = await runCli([name, '--features', features, '--yes', '--no-install', '--no-git'], {
+    cwd,
+  });
+  expect(result.exitCode, result.stderr).toBe(0);
+  return join(cwd, name);
+}
+
+interface Pipeline {
+  receivers?: string[];
+  processors?: string[];
+  exporters?: string[];
+}
+
+describe('otel with docker: an OpenTelemetry Collector in docker-compose.yml', () => {
+  let composeDir: string;
+  /* eslint-disable @typescript-eslint/no-explicit-any -- the YAML documents are checked field by field */
+  let compose: any;
+  let collector: any;
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+
+  beforeAll(async () => {
+    composeDir = await generateFiles('traced', 'otel,docker,redis');
+    compose = parse(await readFile(join(composeDir, 'docker-compose.yml'), 'utf8'));
+    collector = parse(await readFile(join(composeDir, 'otel/collector.yaml'), 'utf8'));
+  }, 120_000);
+
+  it('adds a hardened, pinned otel-collector service, and points the app at it', () => {
+    expect(() => assertValidCompose(compose)).not.toThrow();
+    const service = compose.services['otel-collector'];
+    expect(service.image).toMatch(/^otel\/opentelemetry-collector:\d+\.\d+\.\d+$/);
+    expect(service).toMatchObject({
+      read_only: true,
+      cap_drop: ['ALL'],
+      security_opt: ['no-new-privileges:true'],
+      deploy: { resources: { limits: { cpus: expect.any(String), memory: expect.any(String) } } },
+    });
+    expect(service.ports).toBeUndefined();
+    expect(service.volumes).toEqual([`./otel/collector.yaml:${COLLECTOR_CONFIG}:ro`]);
+    expect(service.command[0]).toBe(`--config=${COLLECTOR_CONFIG}`);
+    const app = compose.services.app;
+    expect(app.environment.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
+    expect(app.depends_on['otel-collector']).toEqual({ condition: 'service_started' });
+    // Redis's contribution to the same app service is kept beside it.
+    expect(app.environment.REDIS_URL).toBeDefined();
+  });
+
+  it('the collector config: every pipeline component is defined, OTLP/HTTP in on 4318, debug out by default', () => {
+    const pipelines = Object.entries<Pipeline>(collector.service.pipelines);
+    expect(pipelines.map(([name]) => name)).toEqual(['traces']);
+    for (const [name, pipeline] of pipelines) {
+      for (const kind of ['receivers', 'processors', 'exporters'] as const) {
+        for (const id of pipeline[kind] ?? [])
+          expect(collector[kind]?.[id], `${name}: ${kind} ${id}`).toBeDefined();
+      }
+    }
+    expect(collector.receivers.otlp.protocols.http.endpoint).toBe('0.0.0.0:4318');
+    expect(collector.service.pipelines.traces.processors).toEqual(['memory_limiter', 'batch']);
+    expect(collector.service.pipelines.traces.exporters).toEqual(['debug']);
+    // The exporters Compose may put in the pipeline instead: its default and the vendor's.
+    const override =
+      /^--config=yaml:service::pipelines::traces::exporters: \$\{COLLECTOR_TRACES_EXPORTERS:-(\[.*\])\}$/.exec(
+        compose.services['otel-collector'].command[1],
+      );
+    expect(override?.[1]).toBe('[debug]');
+    expect(collector.exporters['otlphttp/vendor'].endpoint).toBe('${env:VENDOR_OTLP_ENDPOINT}');
+    const passed = Object.keys(compose.services['otel-collector'].environment);
+    for (const variable of JSON.stringify(collector).match(/(?<=\$\{env:)\w+/g) ?? [])
+      expect(passed, variable).toContain(variable);
+  });
+
+  it.skipIf(!hasBinary('docker-compose'))(
+    'docker-compose config accepts the file and fills in the collector defaults',
+    async () => {
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        REDIS_PASSWORD: 'e2e-secret-0123456789abcdef',
+      };
+      delete env.COLLECTOR_TRACES_EXPORTERS;
+      delete env.VENDOR_OTLP_ENDPOINT;
+      const ok = await execa('docker-compose', ['config'], {
+        cwd: composeDir,
+        env,
+        extendEnv: false,
+        reject: false,
+      });
+      expect(ok.exitCode, ok.stderr).toBe(0);
+      const resolved = parse(ok.stdout);
+      const service = resolved.services['otel-collector'];
+      expect(service.command[1]).toBe(
+        '--config=yaml:service::pipelines::traces::exporters: [debug]',
+      );
+      expect(service.environment.VENDOR_OTLP_ENDPOINT).toBe('http://localhost:4318');
+    },
+    60_000,
+  );
+
+  it('without docker there is no collector config', async () => {
+    const dir = await generateFiles('plain', 'otel');
+    expect(existsSync(join(dir, 'otel/collector.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'docker-compose.yml'))).toBe(false);
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import type { Feature } from '../types.js';
+import { otelComposeServices } from './compose.js';
 
 /**
  * Tracing must be set up before the app imports what it instruments. The app is ESM, so the start
@@ -26,6 +27,7 @@ export const otel: Feature = {
     'import-in-the-middle',
   ],
   appModule: true,
+  composeServices: otelComposeServices,
   scripts: () => ({
     start: `node ${OTEL_NODE_FLAGS} dist/main.js`,
   }),
@@ -34,7 +36,7 @@ export const otel: Feature = {
       name: 'OTEL_EXPORTER_OTLP_ENDPOINT',
       example: '',
       comment:
-        'OTLP/HTTP base URL of your collector or vendor (http://localhost:4318). Empty: tracing stays off.',
+        'OTLP/HTTP base URL of your collector or vendor (http://localhost:4318; docker-compose sets http://otel-collector:4318). Empty: tracing stays off.',
     },
     {
       name: 'OTEL_SERVICE_NAME',
@@ -45,12 +47,13 @@ export const otel: Feature = {
       name: 'OTEL_TRACES_SAMPLER',
       example: 'parentbased_traceidratio',
       comment:
-        'Which requests are traced: a caller that traces decides for its requests, the ratio for the rest.',
+        'Which requests are traced: a caller that traces decides for its requests, the ratio below for the rest (drawn before any span work: an untraced request costs next to nothing). parentbased_always_on traces all.',
     },
     {
       name: 'OTEL_TRACES_SAMPLER_ARG',
       example: '0.1',
-      comment: 'The ratio of requests traced (0 to 1) for the *traceidratio samplers.',
+      comment:
+        'The share of requests traced (0 to 1) for the *traceidratio samplers: 1 in 10 by default, every route still shows up under load.',
     },
   ],
 };
