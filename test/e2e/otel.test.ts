@@ -191,6 +191,36 @@ describe.skipIf(!hasBinary('redis-server'))('OpenTelemetry in the running app', 
     );
   });
 
+  it('sampling drawn up front: at ratio 0 a request is not traced, unless its caller traces it', async () => {
+    const receiver = await otlpReceiver();
+    const app = await startApp(
+      dir,
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0',
+        REDIS_URL: redis.url,
+        WEB_CONCURRENCY: '1',
+      },
+      args,
+    );
+    await redisReady(app);
+    expect((await fetch(`${app.url}/api/slow?n=1`)).status).toBe(200);
+    const caller = '0af7651916cd43dd8448eb211c80319c';
+    const traced = await fetch(`${app.url}/api/slow?n=2`, {
+      headers: { traceparent: `00-${caller}-b7ad6b7169203331-01` },
+    });
+    expect(traced.status).toBe(200);
+    expect(await app.stop()).toBe(0);
+    const servers = receiver.spans.filter((s) => s.kind === 2);
+    expect(servers.map((s) => [s.traceId, s.parentSpanId, s.name])).toEqual([
+      [caller, 'b7ad6b7169203331', 'GET /api/slow'],
+    ]);
+    // The untraced request's Redis calls made no spans either: only the traced one's remain.
+    expect(receiver.spans.every((s) => s.traceId === caller)).toBe(true);
+  });
+
   it('without an endpoint: the SDK stays off, the app serves, log lines carry no trace ids', async () => {
     const app = await startApp(
       dir,
