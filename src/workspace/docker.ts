@@ -28,8 +28,9 @@ export const imageName = (workspace: string, service: string): string => `${work
  * replaces its proxy, and one Prometheus and one Grafana serve every service (monitoring.ts). */
 const leftOut = new Set(['nginx', 'haproxy', 'prometheus', 'grafana']);
 
-/** Backing services the workspace runs once for all its services (cache keys and queues apart). */
-const shared = new Set(['redis']);
+/** Backing services the workspace runs once for all its services (cache keys and queues apart;
+ * one OpenTelemetry Collector receives every service's spans, each under its service name). */
+const shared = new Set(['redis', 'otel-collector']);
 
 /**
  * Backing services each service gets its own copy of, named `<service>-<name>`: a database per

@@ -326,7 +326,7 @@ describe('otel with docker: an OpenTelemetry Collector in docker-compose.yml', (
   beforeAll(async () => {
     composeDir = await generateFiles('traced', 'otel,docker,redis');
     compose = parse(await readFile(join(composeDir, 'docker-compose.yml'), 'utf8'));
-    collector = parse(await readFile(join(composeDir, 'otel/collector.yaml'), 'utf8'));
+    collector = parse(await readFile(join(composeDir, 'docker/otel-collector.yaml'), 'utf8'));
   }, 120_000);
 
   it('adds a hardened, pinned otel-collector service, and points the app at it', () => {
@@ -340,7 +340,7 @@ describe('otel with docker: an OpenTelemetry Collector in docker-compose.yml', (
       deploy: { resources: { limits: { cpus: expect.any(String), memory: expect.any(String) } } },
     });
     expect(service.ports).toBeUndefined();
-    expect(service.volumes).toEqual([`./otel/collector.yaml:${COLLECTOR_CONFIG}:ro`]);
+    expect(service.volumes).toEqual([`./docker/otel-collector.yaml:${COLLECTOR_CONFIG}:ro`]);
     expect(service.command[0]).toBe(`--config=${COLLECTOR_CONFIG}`);
     const app = compose.services.app;
     expect(app.environment.OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://otel-collector:4318');
@@ -399,9 +399,30 @@ describe('otel with docker: an OpenTelemetry Collector in docker-compose.yml', (
     60_000,
   );
 
+  it('a workspace runs one collector for all its services, with the config file it mounts', async () => {
+    const cwd = join(parent, 'files-workspace');
+    await mkdir(cwd);
+    const argv = ['shop', '--services', 'users,payments', '--features', 'otel,docker,redis'];
+    const result = await runCli([...argv, '--yes', '--no-install', '--no-git'], { cwd });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const root = join(cwd, 'shop');
+    const doc = parse(await readFile(join(root, 'docker-compose.yml'), 'utf8'));
+    expect(() => assertValidCompose(doc)).not.toThrow();
+    const collectors = Object.keys(doc.services).filter((name) => name.includes('otel-collector'));
+    expect(collectors).toEqual(['otel-collector']);
+    const [mount] = doc.services['otel-collector'].volumes[0].split(':');
+    expect(existsSync(join(root, mount))).toBe(true);
+    for (const name of ['users', 'payments']) {
+      expect(doc.services[name].environment.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(
+        'http://otel-collector:4318',
+      );
+      expect(doc.services[name].depends_on['otel-collector']).toBeDefined();
+    }
+  }, 120_000);
+
   it('without docker there is no collector config', async () => {
     const dir = await generateFiles('plain', 'otel');
-    expect(existsSync(join(dir, 'otel/collector.yaml'))).toBe(false);
+    expect(existsSync(join(dir, 'docker/otel-collector.yaml'))).toBe(false);
     expect(existsSync(join(dir, 'docker-compose.yml'))).toBe(false);
   }, 120_000);
 });

@@ -19,7 +19,7 @@ const EXPORTERS_OVERRIDE =
 
 /**
  * An `otel-collector` service between the app and your vendor: the app sends spans to it over
- * OTLP/HTTP inside the Compose network, it batches them and forwards them (otel/collector.yaml).
+ * OTLP/HTTP inside the Compose network, it batches them and forwards them (docker/otel-collector.yaml).
  * Nothing is published on the host. Hardened like the other services: read-only root, no
  * capabilities, no privilege gain, bounded CPU and memory.
  */
@@ -40,7 +40,7 @@ export function otelComposeServices(_project: ProjectContext): Record<string, un
         VENDOR_OTLP_API_KEY: '${VENDOR_OTLP_API_KEY:-}',
         VENDOR_OTLP_AUTHORIZATION: '${VENDOR_OTLP_AUTHORIZATION:-}',
       },
-      volumes: [`./otel/collector.yaml:${COLLECTOR_CONFIG}:ro`],
+      volumes: [`./docker/otel-collector.yaml:${COLLECTOR_CONFIG}:ro`],
       restart: 'unless-stopped',
       read_only: true,
       cap_drop: ['ALL'],
