@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
 import { FailedError, InterruptedError } from '../errors.js';
+import type { PackageManager } from '../features/types.js';
 import type { CreateOptions } from '../options/create.js';
 import { splitWorkspaceFeatures } from '../options/services.js';
 import { detectPackageManagerVersion, isOnPath } from '../pm.js';
@@ -7,6 +8,7 @@ import { commitChanges, interruptFlag } from '../tree/commit.js';
 import { formatBytes, summarize, type ChangeSummary } from '../tree/describe.js';
 import type { Output } from '../ui/output.js';
 import type { WorkspaceService } from '../workspace/manifest.js';
+import { runInService } from '../workspace/package-managers.js';
 import { planWorkspace, withPorts } from '../workspace/render.js';
 import { verifyWorkspace, type WorkspaceStep } from '../workspace/verify.js';
 import { initGit, type GitResult } from './git.js';
@@ -39,13 +41,18 @@ export async function createWorkspace(
   out: Output,
   result?: Partial<CreateWorkspaceResult>,
 ): Promise<CreateWorkspaceResult> {
-  const { app, deployment } = splitWorkspaceFeatures(options.features, options.packageManager);
+  const packageManagerVersion = detectPackageManagerVersion(options.packageManager);
+  const { app, deployment } = splitWorkspaceFeatures(
+    options.features,
+    options.packageManager,
+    packageManagerVersion,
+  );
   const { changes, manifest } = await planWorkspace({
     directory: options.directory,
     name: options.name,
     port: options.port,
     packageManager: options.packageManager,
-    packageManagerVersion: detectPackageManagerVersion(options.packageManager),
+    packageManagerVersion,
     services: withPorts(serviceNames, options.port),
     features: app,
     deployment,
@@ -116,7 +123,8 @@ export function printWorkspaceSummary(result: CreateWorkspaceResult, out: Output
   );
   out.info('Next:');
   if (where !== '.') out.info(`  cd ${where}`);
-  out.info(`  npm run dev -w services/${result.services[0]?.name ?? '<service>'}`);
+  const pm = result.packageManager as PackageManager;
+  out.info(`  ${runInService(pm, result.services[0]?.name ?? '<service>', 'dev')}`);
   out.info(
     `  ${out.color.dim('Read README.md for the layout, the service client and the gateway.')}`,
   );

@@ -1,6 +1,7 @@
 import validateName from 'validate-npm-package-name';
 import { UsageError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
+import { checkWorkspacePackageManager } from '../workspace/package-managers.js';
 
 /** Features that describe how the workspace is deployed: they apply at its root, not per service. */
 export const deploymentFeatures = ['docker', 'nginx', 'haproxy', 'kubernetes'] as const;
@@ -59,12 +60,9 @@ export function parseServiceNames(value: string, workspace: string): string[] {
 export function splitWorkspaceFeatures(
   features: readonly string[],
   packageManager: PackageManager,
+  packageManagerVersion?: string,
 ): { app: string[]; deployment: string[] } {
-  if (packageManager !== 'npm') {
-    throw new UsageError(
-      `--services makes npm workspaces only for now: use --pm npm (pnpm and Yarn workspaces are not supported yet).`,
-    );
-  }
+  checkWorkspacePackageManager(packageManager, packageManagerVersion);
   const isDeployment = (id: string): boolean =>
     (deploymentFeatures as readonly string[]).includes(id);
   const refused = features.filter(

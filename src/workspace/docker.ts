@@ -8,6 +8,7 @@ import { nodeMajor } from '../versions.js';
 import type { WorkspaceService } from './manifest.js';
 import { clientPackage, workspaceTemplates, type WorkspaceInput } from './render.js';
 import { monitoringServices } from './monitoring.js';
+import { workspaceCommands } from './package-managers.js';
 import { featuresOf, renderAsSingleApp, urlVariable } from './service-project.js';
 
 /**
@@ -74,8 +75,17 @@ export async function serviceDockerfile(
   if (features.has('pm2')) runtimeFiles.push('ecosystem.config.cjs');
   if (features.has('newrelic')) runtimeFiles.push('newrelic.cjs');
   const { default: ejs } = await import('ejs');
-  const template = await readFile(join(workspaceTemplates(), 'docker', 'Dockerfile.ejs'), 'utf8');
+  // pnpm and Yarn: the same stages with their own commands (package-managers.ts).
+  const file = input.packageManager === 'npm' ? 'Dockerfile.ejs' : 'Dockerfile-pnpm-yarn.ejs';
+  const template = await readFile(join(workspaceTemplates(), 'docker', file), 'utf8');
   return ejs.render(template, {
+    packageManager: input.packageManager,
+    commands: workspaceCommands(
+      input.packageManager,
+      input.packageManagerVersion,
+      service.name,
+      clientPackage(input.name),
+    ),
     service,
     workspace: input.name,
     clientPackage: clientPackage(input.name),

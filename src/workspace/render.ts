@@ -3,7 +3,7 @@ import { join, relative, sep } from 'node:path';
 import type { PackageManager } from '../features/types.js';
 import { hashContent, MANIFEST_FILE, serializeManifest, type Manifest } from '../manifest.js';
 import { packageRoot, templatesDir } from '../paths.js';
-import { fallbackVersions } from '../pm.js';
+import { fallbackVersions, packageManagerCommands } from '../pm.js';
 import { readProjectFile } from '../tree/files.js';
 import { planChanges, type FileChange } from '../tree/plan.js';
 import { cliVersion } from '../version.js';
@@ -17,6 +17,7 @@ import {
 import { workspaceMonitoring } from './monitoring.js';
 import { featuresOf } from './service-project.js';
 import { serviceManifests, workspaceManifests } from './kubernetes.js';
+import { clientRange, packageManagerRoot, rootOnly, runInService } from './package-managers.js';
 import {
   serializeWorkspace,
   WORKSPACE_FILE,
@@ -122,6 +123,10 @@ async function templateLocals(input: WorkspaceInput) {
     packageManager: input.packageManager,
     clientPackage: clientPackage(input.name),
     usersPort: input.services.find((s) => s.name === 'users')?.port ?? input.port,
+    runInService: (service: string, script: string) =>
+      runInService(input.packageManager, service, script),
+    frozenInstall: packageManagerCommands(input.packageManager, input.packageManagerVersion)
+      .frozenInstall,
   };
   return { locals, render: ejs.render };
 }
@@ -131,8 +136,10 @@ export async function renderRoot(input: WorkspaceInput): Promise<Map<string, str
   const { locals, render } = await templateLocals(input);
   const root = workspaceTemplates();
   const files = new Map<string, string>();
-  files.set('package.json', rootPackageJson(input));
-  files.set('.gitignore', await readFile(join(root, '_gitignore'), 'utf8'));
+  const pmRoot = await packageManagerRoot(input);
+  files.set('package.json', rootPackageJson(input, pmRoot.fields));
+  for (const [path, content] of pmRoot.files) files.set(path, content);
+  files.set('.gitignore', (await readFile(join(root, '_gitignore'), 'utf8')) + pmRoot.gitignore);
   files.set('README.md', await renderFile(join(root, 'README.md.ejs'), locals, render));
   // The workspace's CI (a service's own workflow under services/ would never run).
   files.set(
@@ -219,13 +226,16 @@ async function serviceFiles(
     readCurrent: (path) => readProjectFile(input.directory, `services/${service.name}/${path}`),
     force: input.force,
   });
+  // pnpm's and Yarn's settings are the workspace's, at its root (renderRoot).
+  const drop = (path: string): boolean =>
+    dropped(path) || rootOnly(input.packageManager).includes(path);
   const files = new Map<string, string | Buffer>();
   for (const change of plan.changes) {
-    if (change.action !== 'delete' && change.content !== undefined && !dropped(change.path))
+    if (change.action !== 'delete' && change.content !== undefined && !drop(change.path))
       files.set(change.path, change.content);
   }
   const manifest: Manifest = plan.manifest;
-  for (const path of Object.keys(manifest.files)) if (dropped(path)) delete manifest.files[path];
+  for (const path of Object.keys(manifest.files)) if (drop(path)) delete manifest.files[path];
 
   const text = (path: string): string => {
     const content = files.get(path);
@@ -233,9 +243,10 @@ async function serviceFiles(
     return content;
   };
   const pkg = JSON.parse(text('package.json')) as { dependencies: Record<string, string> };
-  // "*": npm links the workspace's own package whatever its version.
+  // "*": npm links the workspace's own package whatever its version (pnpm, Yarn: workspace:*).
+  const range = clientRange(input.packageManager);
   pkg.dependencies = Object.fromEntries(
-    Object.entries({ ...pkg.dependencies, [clientPackage(input.name)]: '*' }).sort(([a], [b]) =>
+    Object.entries({ ...pkg.dependencies, [clientPackage(input.name)]: range }).sort(([a], [b]) =>
       a.localeCompare(b),
     ),
   );
@@ -356,7 +367,7 @@ function clientPackageJson(input: WorkspaceInput): string {
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
-function rootPackageJson(input: WorkspaceInput): string {
+function rootPackageJson(input: WorkspaceInput, pmFields: object | undefined): string {
   const version = input.packageManagerVersion ?? fallbackVersions[input.packageManager];
   const pkg = {
     name: input.name,
@@ -365,15 +376,18 @@ function rootPackageJson(input: WorkspaceInput): string {
     type: 'module',
     ...(version ? { packageManager: `${input.packageManager}@${version}` } : {}),
     engines: { node: nodeEngines },
-    // The shared packages first: npm runs a script in the workspaces in this order, and the
-    // services import the client's build.
-    workspaces: ['packages/*', 'services/*'],
-    scripts: {
-      build: 'npm run build --workspaces',
-      typecheck: 'npm run typecheck --workspaces',
-      lint: 'npm run lint --workspaces',
-      test: 'npm run test --workspaces',
-    },
+    // pnpm and Yarn: their own workspaces settings and scripts (package-managers.ts).
+    ...(pmFields ?? {
+      // The shared packages first: npm runs a script in the workspaces in this order, and the
+      // services import the client's build.
+      workspaces: ['packages/*', 'services/*'],
+      scripts: {
+        build: 'npm run build --workspaces',
+        typecheck: 'npm run typecheck --workspaces',
+        lint: 'npm run lint --workspaces',
+        test: 'npm run test --workspaces',
+      },
+    }),
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }

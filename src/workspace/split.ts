@@ -67,7 +67,7 @@ export async function planSplit(root: string, name: string): Promise<SplitPlan> 
   const { packageManager } = manifest.project;
   if (packageManager !== 'npm') {
     throw new UsageError(
-      `This project uses ${packageManager}: a workspace is npm only for now, so service add cannot split it.`,
+      `This project uses ${packageManager}: service add splits npm projects only for now (create a ${packageManager} workspace with create --services instead).`,
     );
   }
   const isDeployment = (id: string): boolean =>

@@ -11,9 +11,13 @@ describe('create --services (CLI)', () => {
   it.each([
     [['--services', 'Users'], /Invalid service name "Users"/],
     [['--services', 'users,users'], /names "users" twice/],
-    [['--services', 'users', '--pm', 'pnpm'], /npm workspaces only/],
-  ])('%j: one line, exit 2, nothing written', async (args, message) => {
-    const result = await runCli(['shop', ...args, '--yes', '--json'], { cwd: parent });
+    // Launched by Yarn 1 (`yarn create`): its version comes from the user agent.
+    [['--services', 'users', '--pm', 'yarn'], /needs Yarn 2 or later/, 'yarn/1.22.22 node/v24'],
+  ])('%j: one line, exit 2, nothing written', async (args, message, agent?: string) => {
+    const result = await runCli(['shop', ...args, '--yes', '--json'], {
+      cwd: parent,
+      env: { npm_config_user_agent: agent },
+    });
     expect(result.exitCode).toBe(2);
     const doc = JSON.parse(result.stdout) as { ok: boolean; error: { message: string } };
     expect(doc.ok).toBe(false);

@@ -556,12 +556,12 @@ describe('every feature in a workspace', () => {
 });
 
 describe('workspace deployment features', () => {
-  it('accepts docker and kubernetes at the root now; still refuses pnpm', () => {
+  it('accepts docker and kubernetes at the root now; still refuses Yarn 1', () => {
     expect(splitWorkspaceFeatures(['redis', 'docker', 'kubernetes', 'nginx'], 'npm')).toEqual({
       app: ['redis'],
       deployment: ['docker', 'kubernetes', 'nginx'],
     });
-    expect(() => splitWorkspaceFeatures(['docker'], 'pnpm')).toThrow(/npm workspaces only/);
+    expect(() => splitWorkspaceFeatures(['docker'], 'yarn', '1.22.22')).toThrow(/Yarn 2 or later/);
   });
 
   it('a new service gets its place in compose and the Ingress (as `service add` renders the root)', async () => {

@@ -58,8 +58,10 @@ describe('workspace features', () => {
     expect(splitWorkspaceFeatures(['haproxy'], 'npm').deployment).toEqual(['haproxy']);
   });
 
-  it('refuses pnpm and Yarn workspaces for now', () => {
-    expect(() => splitWorkspaceFeatures([], 'pnpm')).toThrow(/npm workspaces only/);
+  it('accepts pnpm and Yarn Berry workspaces; refuses Yarn 1 in one line', () => {
+    expect(splitWorkspaceFeatures(['docker'], 'pnpm', '12.21.0').deployment).toEqual(['docker']);
+    expect(splitWorkspaceFeatures([], 'yarn', '4.18.1').app).toEqual([]);
+    expect(() => splitWorkspaceFeatures([], 'yarn', '1.22.22')).toThrow(/needs Yarn 2 or later/);
   });
 });
 
