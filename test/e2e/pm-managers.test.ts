@@ -1,11 +1,19 @@
 import { execa } from 'execa';
-import { chmod, cp, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { runCli } from '../helpers/cli.js';
 import { executeRecipe } from '../helpers/dockerfile.js';
+import {
+  checkout,
+  cleanEnv,
+  corepackStub,
+  installManager,
+  pnpmCurrent,
+  workflowRunSteps,
+  yarnBerryCurrent,
+  type Manager,
+} from '../helpers/package-managers.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -22,91 +30,12 @@ import { tempDir } from '../helpers/tmp.js';
 const parent = tempDir('cse-pm-');
 const NAME = 'svc';
 
-interface Manager {
-  label: string;
-  pm: 'pnpm' | 'yarn';
-  /** The npm package that ships it, and the version range to take. */
-  pkg: string;
-  range: string;
-}
-
 const managers: Manager[] = [
   { label: 'pnpm 10', pm: 'pnpm', pkg: 'pnpm', range: '10' },
-  { label: 'pnpm current', pm: 'pnpm', pkg: 'pnpm', range: 'latest' },
+  pnpmCurrent,
   { label: 'Yarn 1', pm: 'yarn', pkg: 'yarn', range: '1' },
-  { label: 'Yarn Berry current', pm: 'yarn', pkg: '@yarnpkg/cli-dist', range: 'latest' },
+  yarnBerryCurrent,
 ];
-
-/** The runner's environment: no NODE_ENV or VITEST from this process (a runner has none). */
-function cleanEnv(path: string): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, PATH: path };
-  delete env.NODE_ENV;
-  delete env.VITEST;
-  delete env.npm_config_user_agent;
-  return env;
-}
-
-/** The exact version `range` resolves to, installed (once per version) into a cached prefix. */
-async function install(manager: Manager): Promise<{ version: string; bin: string }> {
-  const { stdout } = await execa('npm', [
-    'view',
-    `${manager.pkg}@${manager.range}`,
-    'version',
-    '--json',
-  ]);
-  // One version, or a list (in no useful order) when a range matches several: take the newest.
-  const listed = JSON.parse(stdout) as string | string[];
-  const numeric = (v: string): number[] => v.split('.').map(Number);
-  const newest = (a: string, b: string): string => {
-    const [x, y] = [numeric(a), numeric(b)];
-    const i = x.findIndex((part, k) => part !== y[k]);
-    return i === -1 || (x[i] ?? 0) > (y[i] ?? 0) ? a : b;
-  };
-  const version = (Array.isArray(listed) ? listed : [listed]).reduce(newest);
-  const prefix = join(tmpdir(), 'cse-pm-cache', `${manager.pkg.replace('/', '+')}@${version}`);
-  const bin = join(prefix, 'node_modules', '.bin');
-  const ready = await stat(join(bin, manager.pm)).then(
-    () => true,
-    () => false,
-  );
-  if (!ready) {
-    await mkdir(prefix, { recursive: true });
-    await execa('npm', ['install', '--prefix', prefix, `${manager.pkg}@${version}`, '--no-audit'], {
-      env: { npm_config_prefer_offline: 'true' },
-    });
-  }
-  return { version, bin };
-}
-
-/**
- * A folder with a `corepack` that does nothing. In CI and in the image, corepack provides the
- * version of package.json's packageManager field; here that exact version is already first on
- * PATH (each test checks the field against it), and a real `corepack enable` would rewrite this
- * machine's Node installation.
- */
-async function corepackStub(): Promise<string> {
-  const dir = join(parent, 'corepack-stub');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'corepack'), '#!/bin/sh\nexit 0\n');
-  await chmod(join(dir, 'corepack'), 0o755);
-  return dir;
-}
-
-/** What git would check out: everything but the ignored folders and files. */
-async function checkout(project: string, to: string): Promise<void> {
-  const ignored = /[/\\](node_modules|dist|coverage|\.yarn[/\\]install-state\.gz|\.pnp\.[^/\\]*)$/;
-  await cp(project, to, {
-    recursive: true,
-    filter: (src) => !ignored.test(src.slice(project.length)),
-  });
-}
-
-async function runSteps(dir: string): Promise<string[]> {
-  const wf = parse(await readFile(join(dir, '.github', 'workflows', 'ci.yml'), 'utf8')) as {
-    jobs: { test: { steps: { run?: string }[] } };
-  };
-  return wf.jobs.test.steps.flatMap((s) => (s.run ? [s.run] : []));
-}
 
 describe.each(managers)('$label', (manager) => {
   const root = join(parent, manager.label.replace(/\s+/g, '-'));
@@ -115,9 +44,9 @@ describe.each(managers)('$label', (manager) => {
   let version = '';
 
   it('generates and verifies the standard preset: install, build, typecheck, lint, test, boot', async () => {
-    const installed = await install(manager);
+    const installed = await installManager(manager);
     version = installed.version;
-    path = [installed.bin, await corepackStub(), process.env.PATH ?? ''].join(delimiter);
+    path = [installed.bin, await corepackStub(parent), process.env.PATH ?? ''].join(delimiter);
     await mkdir(root, { recursive: true });
     const result = await runCli(
       [
@@ -161,7 +90,7 @@ describe.each(managers)('$label', (manager) => {
     expect(project, 'generated by the previous test').not.toBe('');
     const fresh = join(root, 'checkout');
     await checkout(project, fresh);
-    const steps = await runSteps(fresh);
+    const steps = await workflowRunSteps(fresh);
     expect(steps).toContain(`${manager.pm} run typecheck`);
     for (const step of steps) {
       const result = await execa('sh', ['-c', step], {

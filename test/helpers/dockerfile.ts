@@ -97,8 +97,13 @@ async function exists(path: string): Promise<boolean> {
  * ENV (plus the machine's PATH, HOME and registry settings: see machineEnv). Anything else the
  * recipe asks for (ADD, another WORKDIR) fails the run rather than being skipped.
  */
-export async function executeRecipe(contextDir: string, root: string): Promise<BuiltImage> {
-  const stages = parseStages(await readFile(join(contextDir, 'Dockerfile'), 'utf8'));
+export async function executeRecipe(
+  contextDir: string,
+  root: string,
+  /** Relative to contextDir, as `docker build -f` (a workspace's services/<name>/Dockerfile). */
+  dockerfile = 'Dockerfile',
+): Promise<BuiltImage> {
+  const stages = parseStages(await readFile(join(contextDir, dockerfile), 'utf8'));
   const context = join(root, 'context');
   await copyBuildContext(contextDir, context);
   const built = new Map<string, { dir: string; env: Record<string, string>; workdir?: string }>();
@@ -111,6 +116,9 @@ export async function executeRecipe(contextDir: string, root: string): Promise<B
     const parent = built.get(stage.from);
     const env: Record<string, string> = { ...parent?.env };
     let workdir = parent?.workdir;
+    // A later WORKDIR inside the first one (a workspace image runs in /app/services/<name>):
+    // the stage folder still stands for the first, paths and RUN resolve against the current.
+    let current = workdir;
     if (parent) await execa('cp', ['-a', parent.dir, dir]);
     else await mkdir(dir, { recursive: true });
     let user: string | undefined;
@@ -118,8 +126,8 @@ export async function executeRecipe(contextDir: string, root: string): Promise<B
     let healthcheck: string[] | undefined;
 
     const inWorkdir = (path: string): string => {
-      if (!workdir) throw new Error(`stage ${key}: a path before any WORKDIR`);
-      const absolute = posix.resolve(workdir, path);
+      if (!workdir || !current) throw new Error(`stage ${key}: a path before any WORKDIR`);
+      const absolute = posix.resolve(current, path);
       if (absolute !== workdir && !absolute.startsWith(`${workdir}/`))
         throw new Error(`stage ${key}: ${path} is outside WORKDIR ${workdir}`);
       return join(dir, posix.relative(workdir, absolute));
@@ -131,9 +139,10 @@ export async function executeRecipe(contextDir: string, root: string): Promise<B
       switch (keyword) {
         case 'WORKDIR': {
           const path = args[0] ?? '';
-          if (workdir !== undefined && workdir !== path)
-            throw new Error(`stage ${key}: only one WORKDIR is supported`);
-          workdir = path;
+          if (workdir !== undefined && path !== workdir && !path.startsWith(`${workdir}/`))
+            throw new Error(`stage ${key}: only WORKDIRs inside the first one are supported`);
+          workdir ??= path;
+          current = path;
           break;
         }
         case 'ENV':
@@ -167,7 +176,7 @@ export async function executeRecipe(contextDir: string, root: string): Promise<B
           const command = instruction.getArgumentsContent() ?? '';
           runs.push({ stage: key, command });
           const result = await execa('sh', ['-c', command], {
-            cwd: dir,
+            cwd: inWorkdir('.'),
             env: { ...env, ...machineEnv(), npm_config_prefer_offline: 'true' },
             extendEnv: false,
             all: true,
