@@ -176,7 +176,7 @@ export async function executeRecipe(
           const command = instruction.getArgumentsContent() ?? '';
           runs.push({ stage: key, command });
           const result = await execa('sh', ['-c', command], {
-            cwd: inWorkdir('.'),
+            cwd: current ? inWorkdir('.') : dir,
             env: { ...env, ...machineEnv(), npm_config_prefer_offline: 'true' },
             extendEnv: false,
             all: true,

@@ -8,7 +8,11 @@ import { parse as parseYaml } from 'yaml';
 import { MANIFEST_FILE, type Manifest } from '../../src/manifest.js';
 import { planWorkspace, withPorts } from '../../src/workspace/render.js';
 
-async function plan(packageManager: 'npm' | 'pnpm' | 'yarn', version: string) {
+async function plan(
+  packageManager: 'npm' | 'pnpm' | 'yarn',
+  version: string,
+  features: string[] = [],
+) {
   const { changes } = await planWorkspace({
     directory: '/nonexistent/cse-workspace-pm-unit',
     name: 'shop',
@@ -16,7 +20,7 @@ async function plan(packageManager: 'npm' | 'pnpm' | 'yarn', version: string) {
     packageManager,
     packageManagerVersion: version,
     services: withPorts(['users', 'payments'], 3000),
-    features: [],
+    features,
     deployment: ['docker'],
     force: false,
   });
@@ -77,6 +81,16 @@ describe('a pnpm workspace', async () => {
     expect(dockerfile).toContain('RUN pnpm install --frozen-lockfile --prod --filter payments...');
     expect(dockerfile).not.toContain('npm ci');
     expect(file('README.md')).toContain('pnpm --filter users run dev');
+  });
+});
+
+describe('a pnpm workspace with pm2', async () => {
+  const file = await plan('pnpm', '12.21.0', ['pm2']);
+
+  it("starts pm2-runtime from the service's node_modules/.bin, where pnpm links it", () => {
+    const dockerfile = file('services/users/Dockerfile') ?? '';
+    expect(dockerfile).toContain('WORKDIR /app/services/users\n');
+    expect(dockerfile).toMatch(/^CMD \["node_modules\/\.bin\/pm2-runtime", /m);
   });
 });
 
