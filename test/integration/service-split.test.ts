@@ -109,7 +109,7 @@ describe('service add in a single project (split later)', () => {
 
   it.each([
     [['--features', 'docker'], /has docker, which a split does not carry over yet/],
-    [['--pm', 'pnpm'], /uses pnpm: a workspace is npm only/],
+    [['--pm', 'pnpm'], /uses pnpm: service add splits npm projects only/],
   ])('a project made with %j is refused in one line', async (flags, message) => {
     const name = `other${flags[1]}`;
     const made = await cli([name, ...flags, '--no-install', '--no-git', '--yes'], parent);
