@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
 import { isYarnBerry, packageManagerCommands } from '../pm.js';
 import type { WorkspaceInput } from './render.js';
-import { renderAsSingleApp } from './service-project.js';
+import { featuresOf, renderAsSingleApp } from './service-project.js';
 
 /**
  * What differs between npm, pnpm and Yarn Berry workspaces: where the workspace's packages are
@@ -38,8 +38,8 @@ export const clientRange = (pm: PackageManager): string => (pm === 'npm' ? '*' :
 export const packageFolders = ['packages/*', 'services/*'] as const;
 
 /**
- * The root's package-manager pieces, from the single app a service would be (so the build
- * approvals are the ones its features need): pnpm-workspace.yaml or .yarnrc.yml, and the root
+ * The root's package-manager pieces, from the single app with every service's features (so the
+ * build approvals are the ones they need): pnpm-workspace.yaml or .yarnrc.yml, and the root
  * package.json's fields after `engines`. Nothing for npm (render.ts keeps its own fields).
  */
 export async function packageManagerRoot(
@@ -49,7 +49,9 @@ export async function packageManagerRoot(
   const files = new Map<string, string>();
   const first = input.services[0];
   if (pm === 'npm' || !first) return { files, fields: undefined, gitignore: '' };
-  const single = await renderAsSingleApp(input, first, []);
+  // Every service's features (they may differ once one grows): the approvals cover them all.
+  const features = [...new Set(input.services.flatMap((s) => featuresOf(input, s)))];
+  const single = await renderAsSingleApp(input, { ...first, features }, []);
   // Yarn's install state is made at the root: the single app's lines that ignore it.
   const ignored = String(single.get('.gitignore'));
   const yarnBlock = ignored.slice(Math.max(ignored.indexOf('# Yarn Berry'), 0));

@@ -94,6 +94,29 @@ describe('a pnpm workspace with pm2', async () => {
   });
 });
 
+describe('a pnpm workspace whose services have different features', () => {
+  it("approves the builds of every service's dependencies", async () => {
+    const { changes } = await planWorkspace({
+      directory: '/nonexistent/cse-workspace-pm-unit',
+      name: 'shop',
+      port: 3000,
+      packageManager: 'pnpm',
+      packageManagerVersion: '12.21.0',
+      services: [
+        { name: 'users', port: 3000, features: [] },
+        { name: 'payments', port: 3001, features: ['newrelic'] },
+      ],
+      features: [],
+      deployment: [],
+      force: false,
+    });
+    const settings = changes.find((c) => c.path === 'pnpm-workspace.yaml');
+    expect(parseYaml(String(settings?.content))).toMatchObject({
+      allowBuilds: { esbuild: true, '@newrelic/native-metrics': false },
+    });
+  });
+});
+
 describe('a Yarn Berry workspace', async () => {
   const file = await plan('yarn', '4.18.1');
 
