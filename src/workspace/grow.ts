@@ -3,6 +3,7 @@ import { readProjectFile } from '../tree/files.js';
 import type { Conflict, FileChange } from '../tree/plan.js';
 import { readWorkspaceInput } from './input.js';
 import type { ServiceOfWorkspace } from './manifest.js';
+import { withoutRootOnly } from './package-managers.js';
 import { renderRoot, serviceDeployment, type WorkspaceInput } from './render.js';
 
 /**
@@ -62,7 +63,11 @@ export async function withWorkspaceDeployment(
     root: at.root,
     plan: {
       ...grow.plan,
-      changes: [...changes, ...grow.plan.changes.map(under)],
+      changes: [
+        ...changes,
+        // pnpm-workspace.yaml, .yarnrc.yml: the root's (above), never a service's.
+        ...withoutRootOnly(grow.plan.changes, before.packageManager).map(under),
+      ],
       conflicts: [...conflicts, ...grow.plan.conflicts.map(under)],
     },
   };

@@ -1,6 +1,8 @@
 import { UsageError } from '../errors.js';
 import type { PackageManager } from '../features/types.js';
+import { MANIFEST_FILE, serializeManifest, type Manifest } from '../manifest.js';
 import { isYarnBerry, packageManagerCommands } from '../pm.js';
+import type { FileChange } from '../tree/plan.js';
 import type { WorkspaceInput } from './render.js';
 import { featuresOf, renderAsSingleApp } from './service-project.js';
 
@@ -132,4 +134,21 @@ export function workspaceCommands(
       ? `pnpm install --frozen-lockfile --prod --filter ${service}...`
       : `yarn workspaces focus --production ${service}`,
   };
+}
+
+/**
+ * A service's own changes (an `add` in it) without the files its workspace keeps at the root only,
+ * in its manifest too: the root's copy is re-rendered with the workspace's deployment.
+ */
+export function withoutRootOnly(changes: readonly FileChange[], pm: PackageManager): FileChange[] {
+  const rootFiles = rootOnly(pm);
+  if (rootFiles.length === 0) return [...changes];
+  return changes
+    .filter((change) => !rootFiles.includes(change.path))
+    .map((change) => {
+      if (change.path !== MANIFEST_FILE || typeof change.content !== 'string') return change;
+      const manifest = JSON.parse(change.content) as Manifest;
+      for (const path of rootFiles) delete manifest.files[path];
+      return { ...change, content: serializeManifest(manifest) };
+    });
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { MANIFEST_FILE, type Manifest } from '../../src/manifest.js';
+import { withoutRootOnly } from '../../src/workspace/package-managers.js';
 import { planWorkspace, withPorts } from '../../src/workspace/render.js';
 
 async function plan(
@@ -156,5 +157,24 @@ describe('an npm workspace', async () => {
     expect(file('.yarnrc.yml')).toBeUndefined();
     expect(runSteps(file('.github/workflows/ci.yml'))[0]).toBe('npm ci');
     expect(file('services/users/Dockerfile')).toContain('RUN npm ci --workspace');
+  });
+});
+
+describe('add in a service of a pnpm workspace', () => {
+  it("drops pnpm-workspace.yaml from the service's changes and manifest", () => {
+    const manifest = {
+      files: { 'pnpm-workspace.yaml': 'a', 'src/app.ts': 'b' },
+    };
+    const changes = withoutRootOnly(
+      [
+        { path: 'pnpm-workspace.yaml', action: 'create', content: 'allowBuilds: {}\n' },
+        { path: 'src/app.ts', action: 'update', content: 'x' },
+        { path: MANIFEST_FILE, action: 'update', content: JSON.stringify(manifest) },
+      ],
+      'pnpm',
+    );
+    expect(changes.map((c) => c.path)).toEqual(['src/app.ts', MANIFEST_FILE]);
+    expect(JSON.parse(String(changes[1]?.content))).toEqual({ files: { 'src/app.ts': 'b' } });
+    expect(withoutRootOnly(changes, 'npm')).toEqual(changes);
   });
 });
