@@ -12,16 +12,18 @@
  * becomes a free loopback port, and nginx's temp paths go to the test's folder. Routing,
  * failover and the JSON errors are the generated configs' own. Last, the workspace's generated
  * CI workflow's `run:` steps (npm ci from the root lockfile, then the root's build, typecheck,
- * lint and test) pass in a fresh copy of it, as a runner would run them.
+ * lint and test) pass in a fresh copy of it, as a runner would run them, and one service's
+ * Dockerfile recipe runs outside Docker (test/helpers/dockerfile.ts) and its image boots.
  */
 import { execa } from 'execa';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
+import { cp, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { hasBinary } from '../helpers/binaries.js';
 import { runCli } from '../helpers/cli.js';
+import { executeRecipe } from '../helpers/dockerfile.js';
 import { runLoad, waitFor } from '../helpers/load.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
@@ -354,5 +356,29 @@ describe.skipIf(!hasBinary('nginx'))('services workspace behind its gateway', ()
       });
       expect(result.exitCode, `${run}:\n${String(result.all).slice(-3000)}`).toBe(0);
     }
+  }, 600_000);
+  it("payments' Dockerfile recipe: filtered install, build, production install; the image boots", async () => {
+    const image = await executeRecipe(dir, join(parent, 'image'), 'services/payments/Dockerfile');
+    expect(image.runs.map((r) => r.command).join('\n')).toContain('npm ci --omit=dev');
+    const has = (rel: string): Promise<boolean> =>
+      stat(join(image.dir, rel)).then(
+        () => true,
+        () => false,
+      );
+    expect(await has('services/payments/dist/main.js')).toBe(true);
+    expect(await has('packages/service-client/dist/index.js')).toBe(true);
+    // Only this service and the client: not the other service, nor the dev tools.
+    expect(await has('services/users')).toBe(false);
+    for (const dev of ['typescript', 'vitest', 'eslint'])
+      expect(await has(`node_modules/${dev}`), dev).toBe(false);
+    expect(image.env.NODE_ENV).toBe('production');
+    // The image's CMD from its WORKDIR: express and the shared client resolve through links.
+    const app = await startApp(
+      join(image.dir, 'services/payments'),
+      { USERS_URL: 'http://127.0.0.1:9' },
+      image.cmd.slice(1),
+    );
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect(await app.stop()).toBe(0);
   }, 600_000);
 });
