@@ -2,13 +2,16 @@ import { existsSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import type { PackageManager } from '../features/types.js';
 import { MANIFEST_FILE, readManifest } from '../manifest.js';
 import { deploymentFeatures, splitDeployment, validateServiceName } from '../options/services.js';
+import { packageManagerCommands } from '../pm.js';
 import { decodeUtf8, readProjectFile } from '../tree/files.js';
 import { JOURNAL_FILE } from '../tree/journal.js';
 import { LOCK_FILE } from '../tree/lock.js';
 import type { FileChange } from '../tree/plan.js';
 import { serializeWorkspace, WORKSPACE_FILE, type WorkspaceService } from './manifest.js';
+import { checkWorkspacePackageManager, rootOnly, withoutRootOnly } from './package-managers.js';
 import {
   clientFiles,
   renderRoot,
@@ -20,15 +23,21 @@ import {
 /**
  * "Split later": a single project made by create-scalable-express becomes a workspace. Planned
  * whole in memory, like every other change: each of its files moves to services/<its package
- * name>/ with the same bytes (a create there and a delete here, so the commit's rollback and the
+ * name>/ with the same bytes (pnpm's and Yarn's settings file stays: the root has the one copy;
+ * the moved manifest stops listing it) (a create there and a delete here, so the commit's rollback and the
  * journal cover the move), the workspace's root files, the shared client and the new service are
  * added, and the workspace manifest is written last.
  */
 
 /** Left where they are: git's own folder, the install (the root install replaces it), and the
- * lockfile (npm workspaces keep theirs at the root: the install there keeps the versions it
- * locked), plus this CLI's own lock and journal. */
-const STAYS = new Set(['.git', 'node_modules', 'package-lock.json', LOCK_FILE, JOURNAL_FILE]);
+ * lockfile (a workspace keeps its one lockfile at the root: the install there keeps the versions
+ * it locked), plus this CLI's own lock and journal; with Yarn, its install state in .yarn/. */
+function staysAtRoot(pm: PackageManager, version: string | undefined): Set<string> {
+  const stays = ['.git', 'node_modules', 'package-lock.json', LOCK_FILE, JOURNAL_FILE];
+  stays.push(packageManagerCommands(pm, version).lockfile);
+  if (pm === 'yarn') stays.push('.yarn');
+  return new Set(stays);
+}
 
 /** Top-level folders the workspace needs for itself. */
 const WORKSPACE_FOLDERS = ['services', 'packages'];
@@ -65,11 +74,10 @@ export function singleProjectAt(cwd: string): string | undefined {
 export async function planSplit(root: string, name: string): Promise<SplitPlan> {
   const manifest = await readManifest(root);
   const { packageManager } = manifest.project;
-  if (packageManager !== 'npm') {
-    throw new UsageError(
-      `This project uses ${packageManager}: service add splits npm projects only for now (create a ${packageManager} workspace with create --services instead).`,
-    );
-  }
+  const pkg = await packageJson(root);
+  const recorded = typeof pkg.packageManager === 'string' ? pkg.packageManager : '';
+  const packageManagerVersion = recorded.split('@')[1] ?? manifest.project.packageManagerVersion;
+  checkWorkspacePackageManager(packageManager, packageManagerVersion);
   const isDeployment = (id: string): boolean =>
     (deploymentFeatures as readonly string[]).includes(id);
   const refused = manifest.features.filter(
@@ -81,7 +89,6 @@ export async function planSplit(root: string, name: string): Promise<SplitPlan> 
     );
   }
 
-  const pkg = await packageJson(root);
   const appName = typeof pkg.name === 'string' ? pkg.name : manifest.project.name;
   // Not the app's name: the root package and a service cannot share an npm name.
   const workspaceName = `${appName}-workspace`;
@@ -108,13 +115,12 @@ export async function planSplit(root: string, name: string): Promise<SplitPlan> 
 
   const app: WorkspaceService = { name: appName, port: manifest.project.port };
   const service: WorkspaceService = { name, port: app.port + 1 };
-  const recorded = typeof pkg.packageManager === 'string' ? pkg.packageManager : '';
   const workspace: WorkspaceInput = {
     directory: root,
     name: workspaceName,
     port: app.port,
     packageManager,
-    packageManagerVersion: recorded.split('@')[1] ?? manifest.project.packageManagerVersion,
+    packageManagerVersion,
     services: [app, service],
     features: manifest.features.filter((id) => !isDeployment(id)),
     deployment: manifest.features.filter(isDeployment),
@@ -125,13 +131,17 @@ export async function planSplit(root: string, name: string): Promise<SplitPlan> 
   const modes = new Map<string, number>();
   const moved: FileChange[] = [];
   const old = new Map<string, Buffer>();
-  for (const path of await projectFiles(root)) {
+  // pnpm-workspace.yaml or .yarnrc.yml: the workspace's root has the one copy (written below).
+  const rootFiles = rootOnly(packageManager);
+  const stays = staysAtRoot(packageManager, packageManagerVersion);
+  for (const path of await projectFiles(root, stays)) {
     const bytes = await readProjectFile(root, path);
     if (bytes === undefined) continue;
-    const to = `services/${appName}/${path}`;
     old.set(path, bytes);
+    if (rootFiles.includes(path)) continue;
+    const to = `services/${appName}/${path}`;
     moves.push({ from: path, to });
-    moved.push({ path: to, action: 'create', content: bytes });
+    moved.push({ path: to, action: 'create', content: movedContent(path, bytes, packageManager) });
     const { mode } = await lstat(join(root, path));
     if (mode & 0o111) modes.set(to, mode & 0o777);
   }
@@ -165,6 +175,16 @@ export async function planSplit(root: string, name: string): Promise<SplitPlan> 
   return { app, service, workspace, moves, modes, changes, added };
 }
 
+/** A file's bytes in its new place: the same, but the manifest no longer lists the root's files. */
+function movedContent(path: string, bytes: Buffer, pm: PackageManager): Buffer | string {
+  if (path !== MANIFEST_FILE || rootOnly(pm).length === 0) return bytes;
+  const [change] = withoutRootOnly(
+    [{ path, action: 'create', content: decodeUtf8(bytes) ?? '' }],
+    pm,
+  );
+  return change?.content ?? bytes;
+}
+
 async function packageJson(root: string): Promise<Record<string, unknown>> {
   const bytes = await readProjectFile(root, 'package.json');
   try {
@@ -180,13 +200,13 @@ async function packageJson(root: string): Promise<Record<string, unknown>> {
  * Every file of the project that moves, as relative paths with '/'. A symbolic link is refused:
  * moving it byte-identically means moving the link, which the safe writer never creates.
  */
-async function projectFiles(root: string): Promise<string[]> {
+async function projectFiles(root: string, stays: ReadonlySet<string>): Promise<string[]> {
   const files: string[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, entry.name);
       const rel = relative(root, full).split(sep).join('/');
-      if (dir === root && STAYS.has(entry.name)) continue;
+      if (dir === root && stays.has(entry.name)) continue;
       if (entry.isSymbolicLink()) {
         throw new UsageError(
           `${rel} is a symbolic link: move it out of the project (or replace it by a file) first, then split.`,

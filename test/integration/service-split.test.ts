@@ -109,12 +109,19 @@ describe('service add in a single project (split later)', () => {
 
   it.each([
     [['--features', 'docker'], /has docker, which a split does not carry over yet/],
-    [['--pm', 'pnpm'], /uses pnpm: service add splits npm projects only/],
+    [['--pm', 'yarn'], /A workspace needs Yarn 2 or later \(Yarn 1\.22\.22/],
   ])('a project made with %j is refused in one line', async (flags, message) => {
     const name = `other${flags[1]}`;
     const made = await cli([name, ...flags, '--no-install', '--no-git', '--yes'], parent);
     expect(made.exitCode, made.stderr).toBe(0);
     const dir = join(parent, name);
+    if (flags[1] === 'yarn') {
+      // A project that records Yarn 1 (as one made where Yarn 1 is installed does).
+      const file = join(dir, 'package.json');
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { packageManager: string };
+      pkg.packageManager = 'yarn@1.22.22';
+      writeFileSync(file, JSON.stringify(pkg, null, 2) + '\n');
+    }
     const old = snapshot(dir);
     const result = await cli(['service', 'add', 'payments', '--no-install'], dir);
     expect(result.exitCode).toBe(2);
@@ -136,6 +143,55 @@ describe('service add in a single project (split later)', () => {
     expect(existsSync(join(dir, 'services/orders/package.json'))).toBe(true);
     expect(existsSync(join(dir, '.git'))).toBe(false);
   });
+
+  it.each([
+    ['pnpm', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', 'pnpm -r run build'],
+    ['yarn', 'yarn.lock', '.yarnrc.yml', 'yarn workspaces foreach -At run build'],
+  ])(
+    'a %s project splits: its lockfile %s and its settings stay at the root, the other files move',
+    async (pm, lockfile, settings, build) => {
+      const name = `made-with-${pm}`;
+      const made = await cli([name, '--pm', pm, '--no-install', '--no-git', '--yes'], parent);
+      expect(made.exitCode, made.stderr).toBe(0);
+      const dir = join(parent, name);
+      // The install's lockfile (none without an install): the workspace keeps it at its root.
+      writeFileSync(join(dir, lockfile), `# ${pm}'s lockfile\n`);
+      expect(existsSync(join(dir, settings))).toBe(true);
+      const old = snapshot(dir);
+      const result = await cli(['service', 'add', 'orders', '--no-install'], dir);
+      expect(result.exitCode, result.stderr).toBe(0);
+
+      const app = join(dir, 'services', name);
+      const moved = snapshot(app);
+      // Every file moved with its bytes, but the lockfile and the settings (kept at the root) and
+      // the manifest (which no longer lists the settings file).
+      const stayed = [lockfile, settings, '.scalable-express.json'];
+      expect(sorted(new Map([...moved].filter(([path]) => !stayed.includes(path))))).toEqual(
+        sorted(new Map([...old].filter(([path]) => !stayed.includes(path)))),
+      );
+      expect(existsSync(join(app, settings))).toBe(false);
+      expect(existsSync(join(app, lockfile))).toBe(false);
+      expect(readFileSync(join(dir, lockfile), 'utf8')).toBe(`# ${pm}'s lockfile\n`);
+      const manifest = JSON.parse(readFileSync(join(app, '.scalable-express.json'), 'utf8')) as {
+        files: Record<string, string>;
+      };
+      expect(Object.keys(manifest.files)).not.toContain(settings);
+      expect(Object.keys(manifest.files)).toContain('package.json');
+      // The root is the pm's workspace: its settings, its scripts, the client by workspace:*.
+      expect(readFileSync(join(dir, settings), 'utf8')).toMatch(
+        pm === 'pnpm' ? /services\/\*/ : /nodeLinker: node-modules/,
+      );
+      const root = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      };
+      expect(root.scripts.build).toBe(build);
+      const orders = JSON.parse(
+        readFileSync(join(dir, 'services/orders/package.json'), 'utf8'),
+      ) as { dependencies: Record<string, string> };
+      expect(Object.values(orders.dependencies)).toContain('workspace:*');
+      expect(existsSync(join(dir, 'services/orders', settings))).toBe(false);
+    },
+  );
 
   it('--dry-run --json shows the moves and the new files and changes nothing', async () => {
     const result = await cli(['service', 'add', 'payments', '--dry-run', '--json']);
