@@ -34,12 +34,23 @@ async function minimal(): Promise<string> {
   return join(parent, name);
 }
 
-/** Every file under root with its bytes. */
+/**
+ * Every file under root with its bytes. A file that is gone by the time it is read (a run's
+ * short-lived draft, such as the lock's, seen while that run works) is left out.
+ */
 function snapshot(root: string): Map<string, Buffer> {
   const files = readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(root, join(e.parentPath, e.name)));
-  return new Map(files.sort().map((f) => [f, readFileSync(join(root, f))]));
+  const read = (f: string): [string, Buffer][] => {
+    try {
+      return [[f, readFileSync(join(root, f))]];
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  };
+  return new Map(files.sort().flatMap(read));
 }
 
 function outsideFolder(): string {
