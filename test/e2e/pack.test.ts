@@ -10,7 +10,13 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 describe('the published package', () => {
   it('packs only what runs, and `npx ./<tarball> demo --yes` generates a project', async () => {
     const out = tempDir('cse-pack-');
-    const pack = await execa('npm', ['pack', '--json', '--pack-destination', out], { cwd: root });
+    // --ignore-scripts: `prepare` would rebuild dist/ (removing it first) while other test files
+    // run the built CLI; `npm test` has built it already.
+    const pack = await execa(
+      'npm',
+      ['pack', '--json', '--ignore-scripts', '--pack-destination', out],
+      { cwd: root },
+    );
     const [info] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
     const paths = info.files.map((f) => f.path);
     expect(paths).toContain('bin/create-scalable-express.js');
