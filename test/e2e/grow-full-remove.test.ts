@@ -1,20 +1,24 @@
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { presetFeatures } from '../../src/features/presets.js';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import { runCli } from '../helpers/cli.js';
+import { normalizedTree } from '../helpers/normalized-tree.js';
 import { sharedNodeModules, testBuildShared } from '../helpers/shared-modules.js';
 import { dependentsIn } from '../helpers/suite-covering.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
  * `remove` of each feature of the full preset from a full project (test/e2e/grow-full.test.ts:
- * `add`): each result is checked with the test-build (build, lint, test, boot) against one
- * shared install of every feature's dependencies (test/helpers/shared-modules.ts).
+ * `add`): each result has the files `create` gives for the features left, and builds,
+ * type-checks (its tests too), lints and boots against one shared install of every feature's
+ * dependencies (test/helpers/shared-modules.ts). Its own tests run on the pairwise covering set
+ * of created projects (test/e2e/matrix.test.ts).
  */
 const FULL = resolveFeatures(presetFeatures('full'));
 const parent = tempDir('cse-grow-full-remove-');
+const reference = tempDir('cse-grow-full-remove-ref-');
 
 async function cli(args: string[], cwd = parent): Promise<void> {
   const result = await runCli(args, { cwd });
@@ -51,7 +55,7 @@ describe('remove each feature from a full project', () => {
   beforeAll(() => cli(['full-source', '--preset', 'full', '--yes', '--no-install', '--no-git']));
   for (const id of FULL) {
     const going = [id, ...dependentsIn(FULL, id)];
-    it(`remove ${going.join(' ')}: still builds, lints, passes its tests and boots`, async () => {
+    it(`remove ${going.join(' ')}: the files of create, and it builds, lints and boots`, async () => {
       const dir = join(parent, `without-${id}`);
       cpSync(join(parent, 'full-source'), dir, { recursive: true });
       if (going.length > 1) {
@@ -70,8 +74,16 @@ describe('remove each feature from a full project', () => {
       const manifest = JSON.parse(readFileSync(join(dir, '.scalable-express.json'), 'utf8')) as {
         features: string[];
       };
-      expect(manifest.features).toEqual(FULL.filter((f) => !going.includes(f)));
-      await testBuildShared(dir);
+      const left = FULL.filter((f) => !going.includes(f));
+      expect(manifest.features).toEqual(left);
+      const where = join(reference, id);
+      mkdirSync(where);
+      await cli(
+        ['full-source', '--features', left.join(','), '--yes', '--no-install', '--no-git'],
+        where,
+      );
+      expect(normalizedTree(dir)).toEqual(normalizedTree(join(where, 'full-source')));
+      await testBuildShared(dir, { runTests: false });
     });
   }
 });

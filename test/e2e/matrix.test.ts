@@ -6,21 +6,18 @@ import { runCli } from '../helpers/cli.js';
 import { startApp } from '../helpers/processes.js';
 import { generateVerified } from '../helpers/project.js';
 import { sharedNodeModules, testBuildShared } from '../helpers/shared-modules.js';
-import { matrixProjects } from '../helpers/suite-covering.js';
+import { coveringSet } from '../helpers/suite-covering.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
  * Every allowed pair of features, together and apart, generates, builds, type-checks, lints,
  * passes its tests and boots: a computed pairwise covering set of projects
  * (test/helpers/suite-covering.ts, proven by test/unit/suite-covering.test.ts), each with many
- * features, instead of one project per pair. The projects grow-full test-builds (the full
- * preset's features added one at a time, and removed one at a time) count: this file builds
- * only what they leave uncovered, mostly the features outside the full preset. One install
- * serves them all (test/helpers/shared-modules.ts); each project's package.json must declare
- * what it imports.
+ * features, instead of one project per pair. One install serves them all
+ * (test/helpers/shared-modules.ts); each project's package.json must declare what it imports.
  */
 const parent = tempDir('cse-matrix-');
-const covering = matrixProjects();
+const covering = coveringSet();
 
 beforeAll(async () => {
   await sharedNodeModules();

@@ -1,5 +1,4 @@
 import { allFeatures } from '../../src/features/index.js';
-import { presetFeatures } from '../../src/features/presets.js';
 import { resolveFeatures } from '../../src/features/resolve.js';
 import type { Feature } from '../../src/features/types.js';
 
@@ -144,19 +143,14 @@ export function requirements(ids: readonly string[], projects: readonly string[]
 export const shows = (project: ReadonlySet<string>, r: Requirement): boolean =>
   project.has(r.a) === r.aOn && project.has(r.b) === r.bOn;
 
-/**
- * The greedy covering set: a few allowed projects that, with the `built` ones (projects another
- * test file already test-builds), together show every requirement.
- */
+/** The greedy covering set: a few allowed projects that together show every requirement. */
 export function coveringSet(
   registry: readonly Feature[] = allFeatures,
   resolve?: Resolve,
-  built: readonly (readonly string[])[] = [],
 ): string[][] {
   const ids = registry.filter((f) => !f.hidden).map((f) => f.id);
   const candidates = allowedProjects(registry, resolve);
-  const builtSets = built.map((p) => new Set(p));
-  let open = requirements(ids, candidates).filter((r) => !builtSets.some((s) => shows(s, r)));
+  let open = requirements(ids, candidates);
   const chosen: string[][] = [];
   while (open.length > 0) {
     let best: string[] = [];
@@ -189,22 +183,3 @@ export function dependentsIn(
     );
   return project.filter((f) => f !== id && requires(f));
 }
-
-/**
- * The projects test/e2e/grow-full.test.ts and grow-full-remove.test.ts test-build: minimal plus
- * the full preset's features added one at a time (each prefix), and the full preset with each
- * feature removed (with the features that require it). The matrix counts what they show.
- */
-export function growFullProjects(): string[][] {
-  const full = resolveFeatures(presetFeatures('full'));
-  const prefixes = full.map((_, i) => full.slice(0, i + 1));
-  const removals = full.map((id) => {
-    const going = new Set([id, ...dependentsIn(full, id)]);
-    return full.filter((f) => !going.has(f));
-  });
-  return [...prefixes, ...removals];
-}
-
-/** The matrix's own projects: what the grow-full projects leave uncovered. */
-export const matrixProjects = (): string[][] =>
-  coveringSet(allFeatures, undefined, growFullProjects());

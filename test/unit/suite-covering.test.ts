@@ -7,8 +7,6 @@ import {
   coveringSet,
   declaredConflict,
   describeRequirement,
-  growFullProjects,
-  matrixProjects,
   pairsByRule,
   requirements,
   shows,
@@ -60,25 +58,6 @@ describe('the pairwise covering set of the feature matrix', () => {
     expect(covering.length).toBeLessThanOrEqual(Math.ceil(allowed.length / 5));
     const mean = covering.reduce((n, p) => n + p.length, 0) / covering.length;
     expect(mean).toBeGreaterThanOrEqual(ids.length / 3);
-  });
-
-  it("with the grow-full projects, the matrix's smaller set still shows every combination", () => {
-    const matrix = matrixProjects();
-    const built = growFullProjects();
-    for (const project of [...matrix, ...built]) expect(resolveFeatures(project)).toEqual(project);
-    const sets = [...matrix, ...built].map((p) => new Set(p));
-    const wanted = requirements(ids, allowedProjects());
-    expect(wanted.filter((r) => !sets.some((s) => shows(s, r))).map(describeRequirement)).toEqual(
-      [],
-    );
-    // Without the grow-full projects the matrix's set leaves combinations open.
-    const alone = matrix.map((p) => new Set(p));
-    expect(wanted.filter((r) => !alone.some((s) => shows(s, r))).length).toBeGreaterThan(0);
-    console.log(
-      `matrix: ${matrix.length} projects (with ${built.length} grow-full projects)\n` +
-        matrix.map((p) => `  ${p.join(',')}`).join('\n'),
-    );
-    expect(matrix.length).toBeLessThan(covering.length);
   });
 
   it('every pair resolve rejects is a declared conflict, and every declared conflict is rejected', () => {
