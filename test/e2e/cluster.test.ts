@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { childPids, getFresh, isAlive, runLoad, waitFor } from '../helpers/load.js';
 import { freePort, waitForHttp } from '../helpers/ports.js';
 import { spawnTracked, startApp } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** Preloaded in every process: appends each request a server receives to $REQUEST_PROBE_FILE. */
@@ -21,7 +21,7 @@ http.Server.prototype.emit = function (event, ...args) {
 `;
 
 /**
- * The cluster feature, end to end: a project generated with `--features cluster,static` (full verify),
+ * The cluster feature, end to end: a project generated with `--features cluster,static` (built against the shared install),
  * built, then run as production would (`node dist/main.js`) and driven over HTTP and with signals.
  */
 describe('cluster feature', () => {
@@ -30,7 +30,7 @@ describe('cluster feature', () => {
   beforeAll(async () => {
     const parent = tempDir();
     // static too: its ASSET_BASE_URL is a feature setting, which every process must validate.
-    ({ dir } = await generateVerified(parent, 'clustered', ['--features', 'cluster,static']));
+    ({ dir } = await generateBuilt(parent, 'clustered', ['--features', 'cluster,static']));
   });
 
   it('documents its variables and the one-process-per-pod rule', async () => {

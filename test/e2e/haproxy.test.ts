@@ -10,7 +10,7 @@ import { send, trafficDuring, whoami } from '../helpers/http-client.js';
 import { waitFor } from '../helpers/load.js';
 import { waitForHttp } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import {
   haproxyCheck,
   lineChanges,
@@ -33,7 +33,7 @@ describe.skipIf(!hasBinary('haproxy'))('haproxy feature', () => {
   let haproxy: RunningProxy;
 
   beforeAll(async () => {
-    ({ dir } = await generateVerified(parent, 'lb-haproxy', ['--features', 'haproxy']));
+    ({ dir } = await generateBuilt(parent, 'lb-haproxy', ['--features', 'haproxy']));
     generated = readFileSync(join(dir, 'haproxy/haproxy.cfg'), 'utf8');
     const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
     apps = [await startApp(dir, env), await startApp(dir, env), await startApp(dir, env)];

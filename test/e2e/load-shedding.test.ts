@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { hasBinary } from '../helpers/binaries.js';
 import { mixedTraffic, send } from '../helpers/http-client.js';
 import { startApp, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { startNginx } from '../helpers/proxies.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -123,7 +123,7 @@ describe.skipIf(!hasBinary('nginx'))('load-shedding feature', () => {
   let dir: string;
 
   beforeAll(async () => {
-    ({ dir } = await generateVerified(parent, 'shed', [
+    ({ dir } = await generateBuilt(parent, 'shed', [
       '--features',
       'load-shedding,nginx,metrics',
     ]));

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { eventually, parseLines, startArgs, type LogLine } from '../helpers/app-output.js';
 import { startApp, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -16,8 +16,8 @@ let pinoDir: string;
 
 beforeAll(async () => {
   const [winston, pino] = await Promise.all([
-    generateVerified(parent, 'with-winston', ['--features', 'winston,newrelic,static']),
-    generateVerified(parent, 'with-pino', ['--features', 'pino,newrelic']),
+    generateBuilt(parent, 'with-winston', ['--features', 'winston,newrelic,static']),
+    generateBuilt(parent, 'with-pino', ['--features', 'pino,newrelic']),
   ]);
   winstonDir = winston.dir;
   pinoDir = pino.dir;

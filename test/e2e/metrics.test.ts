@@ -5,7 +5,7 @@ import { Connection, workersOf } from '../helpers/connections.js';
 import { childPids, getFresh, waitFor } from '../helpers/load.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** The value of one sample line (`name{labels} value`) in a Prometheus text exposition. */
@@ -89,7 +89,7 @@ async function flood(url: string, ms: number) {
 }
 
 /**
- * The metrics feature with the cluster, end to end: `--features cluster,metrics` (full verify),
+ * The metrics feature with the cluster, end to end: `--features cluster,metrics` (built against the shared install),
  * run as production would, scraped over HTTP. Each worker counts only what it served, so a
  * scrape shows N after N requests, of which each worker served a part, only if the figures are
  * really aggregated across the workers.
@@ -100,7 +100,7 @@ describe('metrics feature (with cluster)', () => {
 
   beforeAll(async () => {
     const parent = tempDir();
-    ({ dir } = await generateVerified(parent, 'metered', ['--features', 'cluster,metrics']));
+    ({ dir } = await generateBuilt(parent, 'metered', ['--features', 'cluster,metrics']));
   });
 
   it('documents METRICS_PORT, METRICS_TOKEN, the private default and cluster aggregation', async () => {

@@ -16,7 +16,7 @@ import {
 import { freePort, waitForHttp } from '../helpers/ports.js';
 import { spawnTracked, startApp, startRedis, type Running } from '../helpers/processes.js';
 import { hasPostgres, startPrimaryAndReplica } from '../helpers/postgres.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 interface Series {
@@ -28,7 +28,7 @@ const NAME = 'watched';
 
 /**
  * The metrics feature's monitoring stack against the real thing: one project
- * (`--features metrics,redis,postgres,docker`, full verify) built and booted with a real Redis,
+ * (`--features metrics,redis,postgres,docker`, built against the shared install) built and booted with a real Redis,
  * a PostgreSQL primary and streaming replica, and its own metrics port, scraped by Debian's Prometheus with the generated alert rules. Every PromQL
  * expression of the dashboard and the rules must select at least one series once the app has
  * served some traffic.
@@ -65,7 +65,7 @@ describe('Prometheus and Grafana files (metrics)', () => {
     // PostgreSQL's primary and streaming replica start while the project installs.
     starting = startPrimaryAndReplica();
     const [project, pg] = await Promise.all([
-      generateVerified(parent, NAME, ['--features', 'metrics,redis,postgres,docker']),
+      generateBuilt(parent, NAME, ['--features', 'metrics,redis,postgres,docker']),
       starting,
     ]);
     dir = project.dir;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, parseLines, startArgs } from '../helpers/app-output.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -18,7 +18,7 @@ let dir: string;
 let args: string[];
 
 beforeAll(async () => {
-  dir = (await generateVerified(parent, 'with-newrelic', ['--features', 'newrelic'])).dir;
+  dir = (await generateBuilt(parent, 'with-newrelic', ['--features', 'newrelic'])).dir;
   args = startArgs(dir);
 }, 600_000);
 

@@ -11,7 +11,7 @@ import { composeConfig, hardenedProxy } from '../helpers/proxies.js';
 import { send, trafficDuring, whoami, type Whoami } from '../helpers/http-client.js';
 import { waitFor } from '../helpers/load.js';
 import { startApp, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import {
   lineChanges,
   proxyConnectionsTo,
@@ -35,7 +35,7 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
   let nginx: RunningProxy;
 
   beforeAll(async () => {
-    ({ dir } = await generateVerified(parent, 'lb-nginx', ['--features', 'nginx']));
+    ({ dir } = await generateBuilt(parent, 'lb-nginx', ['--features', 'nginx']));
     generated = readFileSync(join(dir, 'nginx/nginx.conf'), 'utf8');
     const env = { TRUST_PROXY: '1', PROXY_WHOAMI: 'true' };
     apps = [await startApp(dir, env), await startApp(dir, env), await startApp(dir, env)];

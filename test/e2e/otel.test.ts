@@ -12,7 +12,7 @@ import { runCli } from '../helpers/cli.js';
 import { assertValidCompose } from '../helpers/compose-schema.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, startRedis, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -121,7 +121,7 @@ function ancestors(span: Span, all: Span[]): Span[] {
 
 describe.skipIf(!hasBinary('redis-server'))('OpenTelemetry in the running app', () => {
   beforeAll(async () => {
-    dir = (await generateVerified(parent, 'with-otel', ['--features', 'otel,redis,pino,cluster']))
+    dir = (await generateBuilt(parent, 'with-otel', ['--features', 'otel,redis,pino,cluster']))
       .dir;
     args = startArgs(dir);
     redis = await startRedis();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { getFresh } from '../helpers/load.js';
 import { freePort, waitForHttp } from '../helpers/ports.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 function portIsFree(port: number): Promise<boolean> {
@@ -32,7 +32,7 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 /**
- * The pm2 feature, end to end: `--features pm2,metrics` (full verify), then the built app run by the
+ * The pm2 feature, end to end: `--features pm2,metrics` (built against the shared install), then the built app run by the
  * project's own pm2 (a private PM2_HOME, killed at the end) in cluster mode with two instances.
  */
 describe('pm2 feature (with metrics)', () => {
@@ -52,7 +52,7 @@ describe('pm2 feature (with metrics)', () => {
 
   beforeAll(async () => {
     const parent = tempDir();
-    ({ dir } = await generateVerified(parent, 'managed', ['--features', 'pm2,metrics']));
+    ({ dir } = await generateBuilt(parent, 'managed', ['--features', 'pm2,metrics']));
     pm2Home = tempDir('cse-pm2-');
   });
 

@@ -12,7 +12,7 @@ import {
   stopServer,
   type PgServer,
 } from '../helpers/postgres.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -67,7 +67,7 @@ describe.skipIf(!hasPostgres())('postgres feature (real PostgreSQL 15, primary +
   beforeAll(async () => {
     starting = startPrimaryAndReplica();
     const [project, started] = await Promise.all([
-      generateVerified(tempDir(), 'pg-app', ['--features', 'postgres,metrics,docker']),
+      generateBuilt(tempDir(), 'pg-app', ['--features', 'postgres,metrics,docker']),
       starting,
     ]);
     servers = started;

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasBinary } from '../helpers/binaries.js';
 import { spawnTracked, startApp, startRedis, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -118,7 +118,7 @@ describe.skipIf(!hasBinary('redis-server'))('queue feature (real redis-server)',
     );
 
   beforeAll(async () => {
-    const project = await generateVerified(tempDir(), 'queue-app', [
+    const project = await generateBuilt(tempDir(), 'queue-app', [
       '--features',
       'redis,queue,metrics',
     ]);

@@ -7,7 +7,7 @@ import { childPids } from '../helpers/load.js';
 import { Connection, workersOf } from '../helpers/connections.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, startRedis, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -55,7 +55,7 @@ describe.skipIf(!hasBinary('redis-server'))('rate-limit with redis (real redis-s
   let dir: string;
 
   beforeAll(async () => {
-    const project = await generateVerified(tempDir(), 'limited-app', [
+    const project = await generateBuilt(tempDir(), 'limited-app', [
       '--features',
       'redis,rate-limit',
     ]);
@@ -159,7 +159,7 @@ describe('rate-limit with cluster, no Redis (the primary counts)', () => {
   let dir: string;
 
   beforeAll(async () => {
-    const project = await generateVerified(tempDir(), 'memory-limited', [
+    const project = await generateBuilt(tempDir(), 'memory-limited', [
       '--features',
       'cluster,rate-limit',
     ]);

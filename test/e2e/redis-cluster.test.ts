@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { hasBinary } from '../helpers/binaries.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnTracked, startApp, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -140,7 +140,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
 
   beforeAll(async () => {
     // The project first: no Redis process idles through the install.
-    const project = await generateVerified(tempDir(), 'cache-app', [
+    const project = await generateBuilt(tempDir(), 'cache-app', [
       '--features',
       'redis,rate-limit',
     ]);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { hasBinary } from '../helpers/binaries.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, startRedis, type Running } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /**
@@ -125,7 +125,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
   };
 
   beforeAll(async () => {
-    const project = await generateVerified(tempDir(), 'cache-app', [
+    const project = await generateBuilt(tempDir(), 'cache-app', [
       '--features',
       'redis,rate-limit',
     ]);

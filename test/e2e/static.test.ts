@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startArgs } from '../helpers/app-output.js';
 import { spawnTracked, startApp } from '../helpers/processes.js';
-import { generateVerified } from '../helpers/project.js';
+import { generateBuilt } from '../helpers/project.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A project with static assets, generated with the full test-build, served by the real process. */
@@ -14,7 +14,7 @@ let dir: string;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 beforeAll(async () => {
-  dir = (await generateVerified(parent, 'with-static', ['--features', 'static'])).dir;
+  dir = (await generateBuilt(parent, 'with-static', ['--features', 'static'])).dir;
   // A secret that must never be served, although it sits in public/.
   writeFileSync(join(dir, 'public', '.env'), 'SECRET=e2e-dotfile-secret\n');
 }, 600_000);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runCli } from './cli.js';
+import { buildShared } from './shared-modules.js';
 
 export interface GeneratedProject {
   dir: string;
@@ -40,4 +41,29 @@ export async function generateVerified(
     'boot',
   ]);
   return { dir: join(parent, name), result: doc };
+}
+
+/**
+ * Generates a project with the real CLI, without its install and test-build, and builds it
+ * against the shared install of every feature's packages (test/helpers/shared-modules.ts): for
+ * the e2e files that drive a feature at run time against real servers. The real install and
+ * the CLI's own test-build are proven by test/e2e/base.test.ts, the presets in matrix.test.ts,
+ * grow.test.ts, pm-managers.test.ts and services.test.ts; the combinations' own tests by the
+ * matrix. Saves an install, a typecheck, a lint and a test run per file.
+ */
+export async function generateBuilt(
+  parent: string,
+  name: string,
+  args: string[],
+): Promise<GeneratedProject> {
+  const result = await runCli([name, '--yes', '--no-git', '--no-install', '--json', ...args], {
+    cwd: parent,
+  });
+  if (result.exitCode !== 0) {
+    throw new Error(`create failed (exit ${result.exitCode}):\n${result.stderr}`);
+  }
+  const doc = JSON.parse(result.stdout) as GeneratedProject['result'];
+  const dir = join(parent, name);
+  await buildShared(dir);
+  return { dir, result: doc };
 }
