@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { HAPROXY_IMAGE } from '../features/haproxy/feature.js';
-import { NGINX_IMAGE } from '../features/nginx/feature.js';
+import { NGINX_IMAGE, proxyHardening } from '../features/nginx/feature.js';
 import { nodeMajor } from '../versions.js';
 import type { WorkspaceService } from './manifest.js';
 import { clientPackage, workspaceTemplates, type WorkspaceInput } from './render.js';
@@ -218,10 +218,12 @@ export async function workspaceCompose(input: WorkspaceInput): Promise<string> {
 /** The gateway in front of every service, with the config of gateway/; the one published port. */
 function gatewayService(gateway: 'nginx' | 'haproxy', services: readonly WorkspaceService[]): Doc {
   const nginx = gateway === 'nginx';
-  const port = nginx ? 80 : 8080;
+  const port = 8080;
   return {
     image: nginx ? NGINX_IMAGE : HAPROXY_IMAGE,
     ports: [`8080:${port}`],
+    // The single app's proxy hardening: unprivileged, read-only, no capabilities, bounded.
+    ...(nginx ? proxyHardening('nginx', ['/tmp:size=64m']) : proxyHardening('haproxy', [])),
     volumes: [
       nginx
         ? './gateway/nginx.conf:/etc/nginx/nginx.conf:ro'

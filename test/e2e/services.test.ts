@@ -27,7 +27,13 @@ import { executeRecipe } from '../helpers/dockerfile.js';
 import { runLoad, waitFor } from '../helpers/load.js';
 import { freePort } from '../helpers/ports.js';
 import { startApp, type Running } from '../helpers/processes.js';
-import { haproxyCheck, nginxTest, runProxy, type RunningProxy } from '../helpers/proxies.js';
+import {
+  haproxyCheck,
+  processPrivileges,
+  runProxy,
+  tmpfsOf,
+  type RunningProxy,
+} from '../helpers/proxies.js';
 import { tempDir } from '../helpers/tmp.js';
 
 interface Step {
@@ -36,10 +42,13 @@ interface Step {
   status: string;
 }
 
-/** The generated nginx gateway with its compose-only lines made loopback (see the file's comment). */
+/**
+ * The generated nginx gateway with its compose-only lines made loopback (see the file's comment),
+ * and its writes (pid file, temp paths: the compose service's tmpfs at /tmp) in `tmpfs`.
+ */
 function rewriteNginx(
   config: string,
-  options: { listenPort: number; instances: Record<string, number[]>; tempDir: string },
+  options: { listenPort: number; instances: Record<string, number[]>; tmpfs: string },
 ): string {
   let out = config;
   for (const [service, ports] of Object.entries(options.instances)) {
@@ -52,12 +61,10 @@ function rewriteNginx(
       return `${begin}${lines.join('')}`;
     });
   }
-  if (!/^\s*listen 80 default_server;$/m.test(out)) throw new Error('no listen 80 line');
-  out = out.replace(/listen 80 default_server;/, `listen 127.0.0.1:${options.listenPort};`);
-  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
-    .map((kind) => `    ${kind}_temp_path ${join(options.tempDir, `${kind}_temp`)};`)
-    .join('\n');
-  return out.replace(/^http \{$/m, `http {\n${temp}`);
+  if (!/^\s*listen 8080 default_server;$/m.test(out)) throw new Error('no listen 8080 line');
+  out = out.replace(/listen 8080 default_server;/, `listen 127.0.0.1:${options.listenPort};`);
+  if (!/ \/tmp\//.test(out)) throw new Error('the gateway writes nothing into /tmp');
+  return out.replace(/ \/tmp\//g, ` ${options.tmpfs}/`);
 }
 
 /** The generated HAProxy gateway with its compose-only lines made loopback. */
@@ -111,18 +118,21 @@ async function startGateway(
 ): Promise<RunningProxy> {
   mkdirSync(runDir, { recursive: true });
   chmodSync(runDir, 0o755);
+  // Both run as their compose services do (asInContainer): nobody, no capabilities, read-only
+  // but for the tmpfs stand-in.
+  const tmpfs = tmpfsOf(runDir);
   if (kind === 'nginx') {
-    const config = rewriteNginx(generated, { listenPort: port, instances, tempDir: runDir });
+    const config = rewriteNginx(generated, { listenPort: port, instances, tmpfs });
     const file = join(runDir, 'nginx.conf');
     writeFileSync(file, config);
-    const check = await nginxTest(file, runDir);
-    if (check.exitCode !== 0) throw new Error(`nginx -t refused the gateway:\n${check.output}`);
-    const pid = `daemon off; pid ${join(runDir, 'nginx.pid')};`;
-    return runProxy('nginx', ['-p', runDir, '-c', file, '-e', 'stderr', '-g', pid], {
+    // No `nginx -t` first: run as root, it would leave root's files in the tmpfs stand-in. A
+    // config error fails the start below, with nginx's output.
+    return runProxy('nginx', ['-p', runDir, '-c', file, '-e', 'stderr', '-g', 'daemon off;'], {
       port,
       healthPath: '/gateway-health',
       config,
       logDir: runDir,
+      tmpfs,
     });
   }
   const config = rewriteHaproxy(generated, { listenPort: port, instances });
@@ -130,11 +140,13 @@ async function startGateway(
   writeFileSync(file, config);
   const check = await haproxyCheck(file);
   if (check.exitCode !== 0) throw new Error(`haproxy -c refused the gateway:\n${check.output}`);
-  return runProxy('haproxy', ['-f', file, '-db'], {
+  // The image's command: master-worker (-W), foreground (-db).
+  return runProxy('haproxy', ['-W', '-db', '-f', file], {
     port,
     healthPath: '/gateway-health',
     config,
     logDir: runDir,
+    tmpfs,
   });
 }
 
@@ -234,6 +246,20 @@ describe.skipIf(!hasBinary('nginx'))('services workspace behind its gateway', ()
     afterAll(async () => {
       await gateway?.stop();
       await Promise.all((payments ?? []).map((p) => p.stop()));
+    });
+
+    it('runs as its hardened compose service: nobody, no capabilities, no new privileges', () => {
+      const processes = processPrivileges(gateway);
+      expect(processes.length).toBeGreaterThan(1); // the master and its workers
+      for (const p of processes) {
+        expect(p).toEqual({
+          uid: '65534',
+          effectiveCaps: '0000000000000000',
+          boundingCaps: '0000000000000000',
+          noNewPrivs: '1',
+        });
+      }
+      expect(gateway.output()).not.toMatch(/\[(?:crit|alert|emerg)\]|Read-only file system/);
     });
 
     it('routes every service by its prefix, stripped, and payments asks users through it', async () => {

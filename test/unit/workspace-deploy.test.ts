@@ -7,6 +7,7 @@
  * kustomization where present (required under CI).
  */
 import type { Copy } from 'dockerfile-ast';
+import { hardenedProxy } from '../helpers/proxies.js';
 import { execa } from 'execa';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -177,7 +178,16 @@ describe('docker in a workspace', async () => {
   it('puts the gateway in front: its config routes to the compose names and ports', () => {
     const gateway = services.gateway;
     expect(gateway.volumes).toEqual(['./gateway/nginx.conf:/etc/nginx/nginx.conf:ro']);
-    expect(gateway.ports).toEqual(['8080:80']);
+    // Hardened as the single app's proxy: it listens where it can bind without privileges.
+    expect(gateway.ports).toEqual(['8080:8080']);
+    expect(nginx.file('gateway/nginx.conf')).toMatch(/^\s*listen 8080 default_server;$/m);
+    expect(gateway).toMatchObject({ ...hardenedProxy('nginx'), tmpfs: ['/tmp:size=64m'] });
+    // Everything nginx writes is in that tmpfs (pid file, temp paths).
+    const writes = [
+      ...nginx.file('gateway/nginx.conf').matchAll(/^\s*(?:pid|\w+_temp_path) (\S+);$/gm),
+    ];
+    expect(writes.length).toBe(6);
+    for (const [, path] of writes) expect(path).toMatch(/^\/tmp\//);
     expect(Object.keys(gateway.depends_on)).toEqual(NAMES);
     const servers = [...nginx.file('gateway/nginx.conf').matchAll(/server ([\w-]+):(\d+) /g)];
     expect(servers.map(([, host, port]) => [host, port])).toEqual(
@@ -193,6 +203,8 @@ describe('docker in a workspace', async () => {
       './gateway/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro',
     ]);
     expect(doc.services.gateway.healthcheck.test).toContain('http://127.0.0.1:8080/gateway-health');
+    expect(doc.services.gateway).toMatchObject(hardenedProxy('haproxy'));
+    expect(doc.services.gateway.tmpfs).toBeUndefined();
     const servers = [
       ...haproxy.file('gateway/haproxy.cfg').matchAll(/server-template \S+ \S+ ([\w-]+):(\d+) /g),
     ];
