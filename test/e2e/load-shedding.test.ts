@@ -123,10 +123,7 @@ describe.skipIf(!hasBinary('nginx'))('load-shedding feature', () => {
   let dir: string;
 
   beforeAll(async () => {
-    ({ dir } = await generateBuilt(parent, 'shed', [
-      '--features',
-      'load-shedding,nginx,metrics',
-    ]));
+    ({ dir } = await generateBuilt(parent, 'shed', ['--features', 'load-shedding,nginx,metrics']));
     writeFileSync(join(dir, 'shed-harness.mjs'), HARNESS);
   }, 600_000);
 

@@ -121,8 +121,7 @@ function ancestors(span: Span, all: Span[]): Span[] {
 
 describe.skipIf(!hasBinary('redis-server'))('OpenTelemetry in the running app', () => {
   beforeAll(async () => {
-    dir = (await generateBuilt(parent, 'with-otel', ['--features', 'otel,redis,pino,cluster']))
-      .dir;
+    dir = (await generateBuilt(parent, 'with-otel', ['--features', 'otel,redis,pino,cluster'])).dir;
     args = startArgs(dir);
     redis = await startRedis();
   }, 600_000);

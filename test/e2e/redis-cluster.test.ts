@@ -140,10 +140,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature on a Redis Cluster (3
 
   beforeAll(async () => {
     // The project first: no Redis process idles through the install.
-    const project = await generateBuilt(tempDir(), 'cache-app', [
-      '--features',
-      'redis,rate-limit',
-    ]);
+    const project = await generateBuilt(tempDir(), 'cache-app', ['--features', 'redis,rate-limit']);
     dir = project.dir;
     clusterDir = tempDir('cse-rcluster-');
     for (let i = 0; i < 3; i++)

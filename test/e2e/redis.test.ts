@@ -125,10 +125,7 @@ describe.skipIf(!hasBinary('redis-server'))('redis feature (real redis-server)',
   };
 
   beforeAll(async () => {
-    const project = await generateBuilt(tempDir(), 'cache-app', [
-      '--features',
-      'redis,rate-limit',
-    ]);
+    const project = await generateBuilt(tempDir(), 'cache-app', ['--features', 'redis,rate-limit']);
     dir = project.dir;
     expect(project.result.features).toEqual(['redis', 'rate-limit']);
   });
