@@ -117,6 +117,18 @@ describe('help and version', () => {
     expect(result.stdout).toMatch(/130\s+interrupted/);
   });
 
+  it('help and usage errors are plain text, wrapped by their length, even where colour is forced', async () => {
+    // src/cli.ts measures and writes help as plain text (no escape codes to strip): true only
+    // while nothing styles it. FORCE_COLOR makes chalk and commander use colour if anything did.
+    for (const args of [['--help'], ['add', '--help'], ['service', '--help'], ['--nope']]) {
+      const result = await runCli(args, { env: { FORCE_COLOR: '3', NO_COLOR: undefined } });
+      const text = result.stdout + result.stderr;
+      expect(text, args.join(' ')).not.toContain('\x1b');
+      // Wrapped to the width (80 without a terminal): no line is longer.
+      for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    }
+  });
+
   it('--version prints the package version', async () => {
     const pkg = JSON.parse(
       readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
