@@ -103,7 +103,7 @@ describe('New Relic in the running app', () => {
 
     const log = readLog(logFile);
     // The ESM loader hooked the app's `import express`: its middleware runs inside transactions.
-    expect(log).toMatch(/Nodejs\/Middleware\/Expressjs\/setSecurityHeaders/);
+    expect(log).toMatch(/Nodejs\/Middleware\/Expressjs\/startRequest/);
     expect(log).toContain('/api/hello');
     const appLines = parseLines(app.output()).json.map((l) => l.message);
     expect(appLines).toContain('New Relic agent reporting');
