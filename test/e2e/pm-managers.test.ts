@@ -9,6 +9,7 @@ import {
   cleanEnv,
   corepackStub,
   installManager,
+  pnpm10,
   pnpmCurrent,
   workflowRunSteps,
   yarnBerryCurrent,
@@ -31,7 +32,7 @@ const parent = tempDir('cse-pm-');
 const NAME = 'svc';
 
 const managers: Manager[] = [
-  { label: 'pnpm 10', pm: 'pnpm', pkg: 'pnpm', range: '10' },
+  pnpm10,
   pnpmCurrent,
   { label: 'Yarn 1', pm: 'yarn', pkg: 'yarn', range: '1' },
   yarnBerryCurrent,

@@ -1,6 +1,6 @@
 /**
  * A two-service workspace (`--services users,payments --preset minimal --features docker`) with
- * the current pnpm and the current Yarn Berry, each installed from npm into a cached prefix and
+ * pnpm 10, the current pnpm and the current Yarn Berry, each installed from npm into a cached prefix and
  * put first on PATH (test/helpers/package-managers.ts, as pm-managers.test.ts does). Each must
  * pass the CLI's own verify (one install at the root; the client and both services built,
  * type-checked, linted, tested; each service booted), then the generated root CI workflow's run
@@ -18,6 +18,7 @@ import {
   cleanEnv,
   corepackStub,
   installManager,
+  pnpm10,
   pnpmCurrent,
   workflowRunSteps,
   yarnBerryCurrent,
@@ -34,7 +35,7 @@ const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
-describe.each([pnpmCurrent, yarnBerryCurrent])('$label workspace', (manager) => {
+describe.each([pnpm10, pnpmCurrent, yarnBerryCurrent])('$label workspace', (manager) => {
   const root = join(parent, manager.label.replace(/\s+/g, '-'));
   const pm = manager.pm;
   let project = '';

@@ -24,6 +24,8 @@ export const pnpmCurrent: Manager = {
   pkg: 'pnpm',
   range: 'latest',
 };
+/** The previous pnpm major, still in wide use (it warns where 11+ fail on unapproved builds). */
+export const pnpm10: Manager = { label: 'pnpm 10', pm: 'pnpm', pkg: 'pnpm', range: '10' };
 export const yarnBerryCurrent: Manager = {
   label: 'Yarn Berry current',
   pm: 'yarn',
