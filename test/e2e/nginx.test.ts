@@ -16,6 +16,7 @@ import {
   lineChanges,
   proxyConnectionsTo,
   nginxTest,
+  asContainerPrivileges,
   processPrivileges,
   rewriteNginxConfig,
   rollingRestartBehind,
@@ -113,12 +114,7 @@ describe.skipIf(!hasBinary('nginx'))('nginx feature', () => {
     const processes = processPrivileges(nginx);
     expect(processes.length).toBeGreaterThan(1);
     for (const p of processes) {
-      expect(p).toEqual({
-        uid: '65534',
-        effectiveCaps: '0000000000000000',
-        boundingCaps: '0000000000000000',
-        noNewPrivs: '1',
-      });
+      expect(p).toEqual(asContainerPrivileges);
     }
     expect((await send(`${nginx.url}/api/hello`)).status).toBe(200);
     // A body above the in-memory buffer (16 KB on 64-bit) goes through client_body_temp_path.

@@ -393,6 +393,14 @@ export async function startHaproxy(
   });
 }
 
+/** What processPrivileges reports for a proxy run as its hardened compose service. */
+export const asContainerPrivileges = {
+  uid: String(NOBODY),
+  effectiveCaps: '0000000000000000',
+  boundingCaps: '0000000000000000',
+  noNewPrivs: '1',
+};
+
 /** What the kernel says of each process of a running proxy (master and workers). */
 export function processPrivileges(
   proxy: RunningProxy,
