@@ -128,19 +128,6 @@ const options = {
   target: 'node22',
   plugins: [
     {
-      // compose.ts only writes YAML: yaml's ES build lets esbuild keep just what stringify uses
-      // (its CommonJS build, which the other imports get, runs all its ~60 modules on load; the
-      // two differ only in how a warning is printed, and writing plain data warns of nothing).
-      name: 'yaml-es-build-for-compose',
-      setup(build) {
-        build.onResolve({ filter: /^yaml$/ }, ({ importer }) =>
-          /[\\/]src[\\/]render[\\/]compose\.ts$/.test(importer)
-            ? { path: require.resolve('yaml').replace(/dist[\\/]index\.js$/, 'browser/index.js') }
-            : undefined,
-        );
-      },
-    },
-    {
       name: 'precompiled-templates',
       setup(build) {
         if (watch) return;

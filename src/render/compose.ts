@@ -1,5 +1,5 @@
-import { stringify } from 'yaml';
 import type { Feature, ProjectContext } from '../features/types.js';
+import { toYaml } from './to-yaml.js';
 
 type Doc = Record<string, unknown>;
 
@@ -38,6 +38,17 @@ export async function renderCompose(
   project: ProjectContext,
   features: readonly Feature[],
 ): Promise<string | undefined> {
+  const doc = composeDocument(project, features);
+  // YAML 1.1's quoting ('no', '22:22' quoted: 1.1 readers take them for a boolean and a number),
+  // single quotes as the project's prettier style (src/render/to-yaml.ts).
+  return doc && toYaml(doc);
+}
+
+/** The compose file's data (undefined without `docker`). */
+export function composeDocument(
+  project: ProjectContext,
+  features: readonly Feature[],
+): Doc | undefined {
   if (!project.has('docker')) return undefined;
   const services: Doc = {};
   const ordered = [...features].sort(
@@ -45,13 +56,7 @@ export async function renderCompose(
   );
   for (const feature of ordered) mergeInto(services, feature.composeServices?.(project) ?? {});
   const volumes = namedVolumes(services);
-  // singleQuote: the project's prettier style. YAML 1.1 quotes strings such as 'no' or '22:22' that
-  // 1.1 parsers would read as booleans or numbers. aliasDuplicateObjects off: mergeInto copies
-  // every value, so no object appears twice, and yaml skips a pass over the document looking.
-  return stringify(
-    volumes.length
-      ? { services, volumes: Object.fromEntries(volumes.map((v) => [v, {}])) }
-      : { services },
-    { lineWidth: 0, singleQuote: true, version: '1.1', aliasDuplicateObjects: false },
-  );
+  return volumes.length
+    ? { services, volumes: Object.fromEntries(volumes.map((v) => [v, {}])) }
+    : { services };
 }
