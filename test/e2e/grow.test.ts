@@ -122,8 +122,10 @@ async function git(dir: string, ...args: string[]): Promise<string> {
 }
 
 /** The user's own edits: a middleware in src/app.ts and notes in README.md. */
+/** The line of src/app.ts the user's edit goes after. */
+const ANCHOR = "  app.set('trust proxy', ctx.config.trustProxy);";
 const APP_EDIT = [
-  '  app.use(requestId());',
+  ANCHOR,
   '  app.use((_req, res, next) => {',
   "    res.setHeader('x-my-edit', 'kept');",
   '    next();',
@@ -142,8 +144,8 @@ describe('add one feature at a time, then remove each: real installs, test-build
     reference = await create('stepwise', [], tempDir('cse-grow-ref-'));
     const app = join(dir, 'src/app.ts');
     const source = readFileSync(app, 'utf8');
-    expect(source).toContain('  app.use(requestId());');
-    writeFileSync(app, source.replace('  app.use(requestId());', APP_EDIT));
+    expect(source).toContain(ANCHOR);
+    writeFileSync(app, source.replace(ANCHOR, APP_EDIT));
     writeFileSync(
       join(dir, 'README.md'),
       `${readFileSync(join(dir, 'README.md'), 'utf8')}${README_EDIT}`,
@@ -207,10 +209,7 @@ describe('add one feature at a time, then remove each: real installs, test-build
   it('after removing them all: the files of a fresh minimal project (plus the user edits)', async () => {
     expectSameProject(dir, reference, ['src/app.ts', 'README.md']);
     expect(readFileSync(join(dir, 'src/app.ts'), 'utf8')).toBe(
-      readFileSync(join(reference, 'src/app.ts'), 'utf8').replace(
-        '  app.use(requestId());',
-        APP_EDIT,
-      ),
+      readFileSync(join(reference, 'src/app.ts'), 'utf8').replace(ANCHOR, APP_EDIT),
     );
     expect(paragraphs(readFileSync(join(dir, 'README.md'), 'utf8'))).toEqual(
       paragraphs(`${readFileSync(join(reference, 'README.md'), 'utf8')}${README_EDIT}`),
