@@ -1,16 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import { errorHandler, notFound } from './errors.js';
 import { settingsOf, type AppContext, type Feature } from './feature.js';
 import { features as installedFeatures } from './features/index.js';
 import { healthPaths, healthRoutes } from './health.js';
 import { requestId } from './request-context.js';
 import { routes } from './routes/index.js';
+import { apiHeaders } from './security-headers.js';
 
 /**
- * Builds the Express app: request id, security headers → health checks → installed features →
- * JSON body parser → your routes → 404 → error handler. Health checks come before the features so
+ * Builds the Express app: request id, security headers (security-headers.ts) → health checks →
+ * installed features → JSON body parser → your routes → 404 → error handler. Health checks come before the features so
  * that logging, metrics and rate limits leave them alone; the body is parsed after them, so that a
  * request refused for its body (400, 413, 415) is still logged and counted, and a rate limit
  * refuses before any body is read.
@@ -24,10 +23,9 @@ export async function createApp(
   app.set('trust proxy', ctx.config.trustProxy);
   // One middleware for both: every layer Express walks through costs about as much as the
   // headers themselves (measured: 8-10% of a small JSON request's CPU for the second layer).
-  const setSecurityHeaders = securityHeaders();
   const trackRequest = requestId();
   app.use(function startRequest(req, res, next) {
-    setSecurityHeaders(res);
+    apiHeaders(res);
     trackRequest(req, res, next);
   });
   // Mounted on its two paths, not with app.use: every other request skips the health router on one
@@ -40,26 +38,6 @@ export async function createApp(
   app.use(notFound);
   app.use(errorHandler(ctx));
   return app;
-}
-
-/**
- * Helmet's security headers (CSP, HSTS, X-Content-Type-Options…), worked out once at start by
- * running helmet against a response that records them, then set on every response by the
- * function returned: helmet's chain of thirteen costs about an eighth of a small JSON request's
- * CPU. Helmet's default headers do not depend on the request; if you give it per-request options
- * (a CSP nonce function), use `app.use(helmet(options))` instead.
- */
-function securityHeaders(): (res: ServerResponse) => void {
-  const headers: [string, string][] = [];
-  const recorder = {
-    setHeader: (name: string, value: string) => headers.push([name, value]),
-    // X-Powered-By: the app never sends it (x-powered-by is disabled above).
-    removeHeader: () => undefined,
-  };
-  helmet()({} as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  return (res) => {
-    for (const [name, value] of headers) res.setHeader(name, value);
-  };
 }
 
 /**

@@ -6,7 +6,24 @@ import { createApp } from '../src/app.js';
 import { HttpError } from '../src/errors.js';
 import type { Feature } from '../src/feature.js';
 import { features } from '../src/features/index.js';
+import { API_HELMET_OPTIONS, documentHeaders } from '../src/security-headers.js';
 import { probe, testContext } from './helpers.js';
+
+/** The headers of a response that are about security: not those that differ per response. */
+function securityHeadersOf(headers: Record<string, string>): Record<string, string> {
+  const perResponse = [
+    'date',
+    'etag',
+    'connection',
+    'keep-alive',
+    'content-length',
+    'content-type',
+    'x-request-id',
+  ];
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => !perResponse.includes(name)),
+  );
+}
 
 describe('the app', () => {
   it('answers liveness and readiness checks', async () => {
@@ -23,21 +40,44 @@ describe('the app', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
-  it("sends every security header helmet sends, with helmet's values", async () => {
+  it("sends helmet's API set on every response, with helmet's values", async () => {
     const reference = express();
     reference.disable('x-powered-by');
-    reference.use(helmet());
+    reference.use(helmet(API_HELMET_OPTIONS));
     reference.get('/api/probe', (_req, res) => {
       res.json({ ok: true });
     });
-    const expected = (await request(reference).get('/api/probe')).headers;
+    const expected = securityHeadersOf((await request(reference).get('/api/probe')).headers);
     const app = await createApp(testContext(), [...features, probe]);
     const actual = (await request(app).get('/api/probe')).headers;
-    // What differs per response or belongs to the body and connection, not to security.
-    const perResponse = ['date', 'etag', 'connection', 'keep-alive', 'content-length'];
-    const security = Object.keys(expected).filter((name) => !perResponse.includes(name));
-    expect(security.length).toBeGreaterThan(8);
-    for (const name of security) expect(actual[name], name).toBe(expected[name]);
+    // Features may add headers of their own (a rate limit's): every one of helmet's is there.
+    for (const [name, value] of Object.entries(expected)) expect(actual[name], name).toBe(value);
+    expect(actual['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(actual['strict-transport-security']).toBeDefined();
+    // The document-only ones stay off API responses.
+    expect(actual['cross-origin-opener-policy']).toBeUndefined();
+  });
+
+  it("gives an HTML page helmet's full default set", async () => {
+    const reference = express();
+    reference.use(helmet());
+    reference.get('/page', (_req, res) => {
+      res.type('html').send('<p>hi</p>');
+    });
+    const expected = securityHeadersOf((await request(reference).get('/page')).headers);
+    const page: Feature = {
+      name: 'page',
+      setup(app) {
+        app.get('/page', (_req, res) => {
+          documentHeaders(res);
+          res.type('html').send('<p>hi</p>');
+        });
+      },
+    };
+    const app = await createApp(testContext(), [page]);
+    const actual = (await request(app).get('/page')).headers;
+    for (const [name, value] of Object.entries(expected)) expect(actual[name], name).toBe(value);
+    expect(Object.keys(expected).length).toBeGreaterThan(10);
   });
 
   it('echoes a sane incoming request id and makes one otherwise', async () => {

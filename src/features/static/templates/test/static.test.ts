@@ -29,6 +29,9 @@ describe('static assets', () => {
     const page = await request(app).get('/').expect(200);
     expect(page.headers['content-type']).toMatch(/^text\/html/);
     expect(page.headers['cache-control']).toBe('no-cache');
+    // A page gets the document headers (its CSP lets it load its own styles), not the API set.
+    expect(page.headers['content-security-policy']).toContain("style-src 'self'");
+    expect(page.headers['cross-origin-opener-policy']).toBe('same-origin');
     const css = page.text.match(/href="(\/assets\/app\.[0-9a-f]{8}\.css)"/)?.[1];
     expect(css).toBeDefined();
     const asset = await request(app)
@@ -36,6 +39,8 @@ describe('static assets', () => {
       .expect(200);
     expect(asset.headers['cache-control']).toBe(IMMUTABLE);
     expect(asset.headers.etag).toBeDefined();
+    expect(asset.headers['cross-origin-resource-policy']).toBe('cross-origin');
+    expect(asset.headers['cross-origin-opener-policy']).toBeUndefined();
   });
 
   it('leaves the API and unknown paths to the routes', async () => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type RequestHandler, type Response } from 'express';
 import { assetBaseUrl, isFingerprinted, useAssetBaseUrl } from '../assets.js';
 import type { Feature } from '../feature.js';
+import { documentHeaders } from '../security-headers.js';
 
 /** public/ at the project root, from src/features (tsx, tests) and dist/features (node) alike. */
 export const publicDir = fileURLToPath(new URL('../../public', import.meta.url));
@@ -13,6 +14,7 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /**
  * Fingerprinted files never change under their name: browsers and CDNs keep them a year without
  * asking again. Everything else (HTML first) is revalidated on every use, cheaply with its ETag.
+ * Pages get the security headers of an HTML document.
  */
 function setCacheHeaders(res: Response, path: string): void {
   if (isFingerprinted(path)) {
@@ -20,9 +22,14 @@ function setCacheHeaders(res: Response, path: string): void {
   } else {
     res.setHeader('Cache-Control', 'no-cache');
   }
-  // A page on another origin (the CDN's) may load these files; helmet's default same-origin
-  // policy would make browsers refuse them.
-  if (!path.endsWith('.html')) res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  if (path.endsWith('.html')) {
+    // A page: helmet's full set for documents instead of the API set (src/security-headers.ts).
+    documentHeaders(res);
+  } else {
+    // A page on another origin (the CDN's) may load these files; helmet's default same-origin
+    // policy would make browsers refuse them.
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+  }
 }
 
 /** URL paths of the files under public/ (dotfiles excluded, as express.static does). */
