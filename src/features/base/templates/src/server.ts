@@ -54,10 +54,15 @@ interface SocketState {
   since: number;
 }
 
-/** Every open socket with its activity, and when the last one connected. */
+/**
+ * Every open socket with its activity, and when the last one connected. `onRequest` is called by
+ * the server's request handler itself: a second 'request' listener would make every request's
+ * event copy its listener list.
+ */
 function trackSockets(server: Server): {
   sockets: Map<Socket, SocketState>;
   lastConnect(): number;
+  onRequest(req: IncomingMessage, res: ServerResponse): void;
 } {
   const sockets = new Map<Socket, SocketState>();
   let lastConnect = 0;
@@ -74,13 +79,13 @@ function trackSockets(server: Server): {
     state.busy--;
     state.since = Date.now();
   }
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const state = sockets.get(req.socket);
     if (!state) return;
     state.busy++;
     res.on('close', responseClosed);
-  });
-  return { sockets, lastConnect: () => lastConnect };
+  };
+  return { sockets, lastConnect: () => lastConnect, onRequest };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -93,12 +98,13 @@ export async function startServer(
   const app = await createApp(ctx, features);
   let listenerClosed = false;
   const server = createServer((req, res) => {
+    onRequest(req, res);
     if (listenerClosed) res.setHeader('Connection', 'close');
     app(req, res);
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = HEADERS_TIMEOUT_MS;
-  const { sockets, lastConnect } = trackSockets(server);
+  const { sockets, lastConnect, onRequest } = trackSockets(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(ctx.config.port, ctx.config.host, () => {
