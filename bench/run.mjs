@@ -5,14 +5,15 @@
 //   2b. The same two comparisons with hyperfine when it is installed (its median wall time, and
 //      the mean CPU time, user + system, which a busy shared machine disturbs less).
 //   3. Throughput of generated apps against a bare Express 5 app with one JSON route: `minimal`,
-//      each in-app feature alone and `standard` (one worker), with the server pinned to CPU 0 and
-//      the load generator (autocannon) to CPU 1 when taskset and two CPUs are there; then
-//      `cluster` with 2 workers against 1 (unpinned: the load generator shares the cores).
+//      each in-app feature alone and `standard` (one worker), all running at once on CPU 0 and
+//      loaded in turn by wrk on CPU 1, round after round (bench/interleaved.mjs): median req/s
+//      and server CPU per request. Then `cluster` with 2 workers against 1 (autocannon,
+//      unpinned: the load generator shares the cores).
 //   4. The queue feature: enqueue jobs/s and enqueue-to-finish latency with two workers.
 //   5. GET /api/items/:id of the postgres feature on a real replica, without and with the Redis
 //      cache (bench/postgres.mjs; needs Debian's PostgreSQL and redis-server).
-// Flags: --runs N (default 15), --skip-throughput, --skip-queue, --skip-postgres, --duration S
-// (default 8).
+// Flags: --runs N (default 15), --skip-throughput, --skip-queue, --skip-postgres, --rounds N
+// (throughput rounds, default 5), --duration S (seconds per load run, default 5).
 import { spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
@@ -20,6 +21,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
+import { canInterleave, interleave, startPinned, stopAll } from './interleaved.mjs';
 import { postgresItems } from './postgres.mjs';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -31,9 +33,10 @@ const flag = (name, fallback) => {
   return i === -1 ? fallback : Number(args[i + 1]);
 };
 const runs = flag('--runs', 15);
-const duration = flag('--duration', 8);
+const duration = flag('--duration', 5);
+const rounds = flag('--rounds', 5);
 const work = mkdtempSync(join(tmpdir(), 'cse-bench-'));
-const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
+const env = { ...process.env, NO_COLOR: '1', CI: 'true', npm_config_prefer_offline: 'true' };
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -246,9 +249,6 @@ async function otlpSink() {
 }
 
 async function throughput() {
-  console.log(
-    `\nThroughput of GET /api/hello (autocannon, 50 connections, ${duration} s, loopback, same run; ${canPin ? 'server on CPU 0, load on CPU 1' : 'unpinned: taskset or a second CPU is missing'}):`,
-  );
   const minimal = generate('tp-minimal', []);
   // The ceiling: a bare Express 5 app with one JSON route, on the same express install.
   writeFileSync(
@@ -264,63 +264,90 @@ process.on('SIGTERM', () => process.exit(0));
   const projects = [['minimal', minimal]];
   for (const id of inApp) projects.push([id, generate(`tp-${id}`, ['--features', id])]);
   projects.push(['standard', generate('tp-standard', ['--preset', 'standard'])]);
+  const standard = projects.at(-1)[1];
 
   // One worker wherever cluster is on; rate limits high enough never to refuse the load.
   const appEnv = {
+    ...env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     WEB_CONCURRENCY: '1',
     RATE_LIMIT_MAX: '1000000',
     RATE_LIMIT_WINDOW_MS: '60000',
   };
-  const measure = async (dir, file, extra = {}, pin = canPin) => {
-    const server = await startServer(file, dir, { ...appEnv, ...extra }, pin);
-    try {
-      await load(`http://127.0.0.1:${server.port}/api/hello`, pin); // warm-up
-      return await load(`http://127.0.0.1:${server.port}/api/hello`, pin);
-    } finally {
-      await server.stop();
-    }
-  };
   // otel runs as in production: preloaded by its start script, exporting to a local receiver.
   const sink = await otlpSink();
   const otelStart = ['--import', './dist/features/otel/register.js', 'dist/main.js'];
   const otelEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
-  const startOf = (label) => (label === 'otel' ? otelStart : 'dist/main.js');
-  const envOf = (label) => (label === 'otel' ? otelEnv : {});
-  const bare = await measure(minimal, 'bare.mjs');
-  const row = (label, rps) =>
-    console.log(
-      `  ${label.padEnd(34)} ${Math.round(rps).toString().padStart(7)} req/s   ${(rps / bare).toFixed(2)}× bare`,
-    );
-  row('bare Express 5, one JSON route', bare);
-  const ratio = {};
-  for (const [label, dir] of projects) {
-    const rps = await measure(dir, startOf(label), envOf(label));
-    ratio[label] = rps / bare;
-    row(label === 'minimal' || label === 'standard' ? `${label} preset` : `${label} alone`, rps);
-  }
   const otelDir = projects.find(([label]) => label === 'otel')[1];
-  row(
-    'otel, every request traced',
-    await measure(otelDir, otelStart, { ...otelEnv, OTEL_TRACES_SAMPLER: 'always_on' }),
-  );
-  row('otel without an endpoint (off)', await measure(otelDir, otelStart));
+  /** [label, dir, argv, extra env] of every server in the table, the reference first. */
+  const table = [
+    ['bare Express 5, one JSON route', minimal, ['bare.mjs'], {}],
+    ...projects.map(([label, dir]) => [
+      label === 'minimal' || label === 'standard' ? `${label} preset` : `${label} alone`,
+      dir,
+      label === 'otel' ? otelStart : ['dist/main.js'],
+      label === 'otel' ? otelEnv : {},
+    ]),
+    [
+      'otel, every request traced',
+      otelDir,
+      otelStart,
+      { ...otelEnv, OTEL_TRACES_SAMPLER: 'always_on' },
+    ],
+    ['otel without an endpoint (off)', otelDir, otelStart, {}],
+    ['standard, every request logged', standard, ['dist/main.js'], { LOG_LEVEL: 'http' }],
+  ];
+
+  if (canInterleave()) {
+    console.log(
+      `\nThroughput of GET /api/hello, ${rounds} interleaved rounds of ${duration} s (every server on CPU 0, wrk -c50 on CPU 1, one server at a time, round after round; medians; server CPU per request from /proc, the steadier figure on a busy machine):`,
+    );
+    const servers = [];
+    try {
+      for (const [label, dir, argv, extra] of table)
+        servers.push(await startPinned(label, dir, argv, { ...appEnv, ...extra }));
+      interleave(servers, rounds, duration, (r) =>
+        process.stderr.write(`  round ${r} of ${rounds}\n`),
+      );
+    } finally {
+      await stopAll(servers);
+    }
+    const [bare] = servers;
+    const cpuRatio = (s) => median(bare.us) / median(s.us);
+    const rpsRatio = (s) => median(s.rps) / median(bare.rps);
+    for (const s of servers) {
+      console.log(
+        `  ${s.label.padEnd(34)} ${Math.round(median(s.rps)).toString().padStart(7)} req/s ${rpsRatio(s).toFixed(2)}×   ${median(s.us).toFixed(1).padStart(6)} µs CPU/req ${cpuRatio(s).toFixed(2)}× (bare's CPU / its CPU)`,
+      );
+    }
+    const by = (label) => servers.find((s) => s.label === label);
+    const [min, std, otel] = [by('minimal preset'), by('standard preset'), by('otel alone')];
+    console.log(
+      `\n  minimal / bare: ${rpsRatio(min).toFixed(2)}× req/s, ${cpuRatio(min).toFixed(2)}× CPU (target ≥ 0.85×)   standard / bare: ${rpsRatio(std).toFixed(2)}× req/s, ${cpuRatio(std).toFixed(2)}× CPU (target ≥ 0.70×)`,
+    );
+    console.log(
+      `  otel (default sampling, 1 in 10) / minimal: ${(median(otel.rps) / median(min.rps)).toFixed(2)}× req/s, ${(median(min.us) / median(otel.us)).toFixed(2)}× CPU (target ≥ 0.85×)`,
+    );
+  } else {
+    console.log('\n(throughput table skipped: it needs two CPUs, taskset and wrk)');
+  }
   sink.close();
+
+  const measure = async (dir, extra) => {
+    const server = await startServer('dist/main.js', dir, { ...appEnv, ...extra }, false);
+    try {
+      await load(`http://127.0.0.1:${server.port}/api/hello`, false); // warm-up
+      return await load(`http://127.0.0.1:${server.port}/api/hello`, false);
+    } finally {
+      await server.stop();
+    }
+  };
+  const one = await measure(standard, {});
+  const two = await measure(standard, { WEB_CONCURRENCY: '2' });
   console.log(
-    `  otel (default sampling, 1 in 10) / minimal: ${(ratio.otel / ratio.minimal).toFixed(2)}× (target ≥ 0.85×)`,
-  );
-  const standard = projects.at(-1)[1];
-  row(
-    'standard, every request logged',
-    await measure(standard, 'dist/main.js', { LOG_LEVEL: 'http' }),
-  );
-  console.log(
-    `\n  minimal / bare: ${ratio.minimal.toFixed(2)}× (target ≥ 0.85×)   standard / bare: ${ratio.standard.toFixed(2)}× (target ≥ 0.70×)`,
-  );
-  const one = await measure(standard, 'dist/main.js', {}, false);
-  const two = await measure(standard, 'dist/main.js', { WEB_CONCURRENCY: '2' }, false);
-  console.log(
-    `  standard, cluster of 2 workers / 1 worker: ${(two / one).toFixed(2)}× (unpinned: the load generator shares the 2 cores)`,
+    `  standard, cluster of 2 workers / 1 worker: ${(two / one).toFixed(2)}× (autocannon, unpinned: the load generator shares the 2 cores)`,
   );
 }
 
