@@ -21,6 +21,7 @@ import { RequestSampler, serverShare } from '../src/features/otel/sampling.js';
 import { traceIncomingRequests } from '../src/features/otel/server-spans.js';
 import { readOtelSettings } from '../src/features/otel/settings.js';
 import { stopTracing, tracingStarted, markTracingStarted } from '../src/features/otel/state.js';
+import { currentRequestId } from '../src/request-context.js';
 import { probe, testContext } from './helpers.js';
 
 type SpanProcessor = NonNullable<NodeSDKConfiguration['spanProcessors']>[number];
@@ -209,6 +210,11 @@ describe('OpenTelemetry', () => {
     // Other roots: by the trace id's last 8 hex digits against the ratio.
     expect(decide(sampler, ROOT_CONTEXT, SpanKind.CONSUMER, '7fffffff')).toBe(sampled);
     expect(decide(sampler, ROOT_CONTEXT, SpanKind.CONSUMER, '80000000')).toBe(dropped);
+    // A root inside a request belongs to a request not drawn: dropped, whatever its trace id.
+    const inRequest = new RequestSampler('parentbased_traceidratio', 1, () => true);
+    expect(decide(inRequest, ROOT_CONTEXT, SpanKind.CLIENT, '00000000')).toBe(dropped);
+    expect(decide(inRequest, ROOT_CONTEXT, SpanKind.SERVER, '00000000')).toBe(sampled);
+    expect(decide(inRequest, withParent(TraceFlags.SAMPLED), SpanKind.CLIENT)).toBe(sampled);
     // Not parent-based: the ratio decides every span, servers too, and nothing is drawn up front.
     const ratioOnly = new RequestSampler('traceidratio', 0.5);
     expect(decide(ratioOnly, withParent(TraceFlags.SAMPLED), SpanKind.SERVER, '80000000')).toBe(
@@ -220,7 +226,7 @@ describe('OpenTelemetry', () => {
     expect(serverShare('parentbased_always_off', 0.1)).toBe(0);
   });
 
-  it('a request not drawn gets no span and passes on an unsampled traceparent; a caller that traces is followed', async () => {
+  it('a request not drawn gets no span, nor do its calls, which pass on an unsampled traceparent; a caller that traces is followed', async () => {
     const received: (string | undefined)[] = [];
     const downstream = createServer((req, res) => {
       received.push(req.headers.traceparent as string | undefined);
@@ -228,9 +234,12 @@ describe('OpenTelemetry', () => {
     });
     await new Promise<void>((resolve) => downstream.listen(0, '127.0.0.1', resolve));
     const downstreamUrl = `http://127.0.0.1:${(downstream.address() as AddressInfo).port}`;
-    const { ended, stop } = startSdk(new RequestSampler('parentbased_traceidratio', 0));
-    // Ratio 0: no request without a trace context is traced.
-    const untrace = traceIncomingRequests(serverShare('parentbased_traceidratio', 0));
+    // Roots outside requests at ratio 1 (every one traced), as sdk.ts builds it, while no
+    // request is drawn: what the request does must not be traced all the same.
+    const { ended, stop } = startSdk(
+      new RequestSampler('parentbased_traceidratio', 1, () => currentRequestId() !== undefined),
+    );
+    const untrace = traceIncomingRequests(0.5, () => 0.9);
     const calls: Feature = {
       name: 'calls',
       setup(app) {

@@ -36,12 +36,18 @@ export function serverShare(sampler: SamplerName, ratio: number): number {
  * without a parent (or not parent-based) the root rule decides, by the trace id so that every
  * service of a trace decides alike. Parent-based, a SERVER span without a parent is sampled:
  * its request was already drawn (`serverShare`); drawing again would trace ratio² of them.
+ * Any other span without a parent, inside a request, is that of a request not drawn: dropped.
  */
 export class RequestSampler implements Sampler {
   private readonly parentBased: boolean;
   private readonly ratio: number;
 
-  constructor(sampler: SamplerName, ratio: number) {
+  /** `inRequest`: whether the caller is handling an HTTP request (see shouldSample). */
+  constructor(
+    sampler: SamplerName,
+    ratio: number,
+    private readonly inRequest: () => boolean = () => false,
+  ) {
     this.parentBased = sampler.startsWith('parentbased_');
     this.ratio = rootRatio(sampler, ratio);
   }
@@ -51,7 +57,12 @@ export class RequestSampler implements Sampler {
     if (parent !== undefined && this.parentBased) {
       return (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED ? SAMPLED : DROPPED;
     }
-    if (parent === undefined && kind === SpanKind.SERVER && this.parentBased) return SAMPLED;
+    if (parent === undefined && this.parentBased) {
+      if (kind === SpanKind.SERVER) return SAMPLED;
+      // Inside a request, a span without a parent belongs to a request that was not drawn (a
+      // drawn one is the parent of everything in it): not traced either.
+      if (this.inRequest()) return DROPPED;
+    }
     // The trace id's last 8 hex digits are random (W3C trace context): a number in [0, 1).
     return Number.parseInt(traceId.slice(-8), 16) / 2 ** 32 < this.ratio ? SAMPLED : DROPPED;
   }

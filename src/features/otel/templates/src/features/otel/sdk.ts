@@ -3,6 +3,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { RedisInstrumentation } from '@opentelemetry/instrumentation-redis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+import { currentRequestId } from '../../request-context.js';
 import { RequestSampler, serverShare } from './sampling.js';
 import { pathOf, traceIncomingRequests, UNTRACED_PATHS } from './server-spans.js';
 import type { OtelSettings } from './settings.js';
@@ -39,7 +40,12 @@ export function startTracing(settings: OtelSettings): void {
 
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
-    sampler: new RequestSampler(settings.sampler, settings.ratio),
+    // A request's id is set for everything that runs while it is handled (src/app.ts).
+    sampler: new RequestSampler(
+      settings.sampler,
+      settings.ratio,
+      () => currentRequestId() !== undefined,
+    ),
     instrumentations: tracingInstrumentations(),
   });
   sdk.start();

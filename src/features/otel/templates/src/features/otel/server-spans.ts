@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import {
   context,
@@ -7,9 +6,9 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
-  TraceFlags,
   type Context,
   type Span,
+  type Tracer,
 } from '@opentelemetry/api';
 
 /**
@@ -18,14 +17,21 @@ import {
  * sampler is asked (attributes, URL parsing, wrapping every listener of the request and the
  * response): on a small route that alone doubled the CPU per request, traced or not. Here a
  * request without a caller's trace context is drawn first, and one not chosen costs a random
- * number, a random id and a context.
+ * number: it runs in no trace context at all. Spans its code would start have no parent then,
+ * and RequestSampler (sampling.ts) drops every such span inside a request, so its queries and
+ * calls are not traced either, and a call it makes still passes on a `traceparent` that says
+ * "not sampled".
  */
 
 /** Health and readiness probes come every few seconds from every checker: not worth a trace. */
 export const UNTRACED_PATHS = new Set(['/healthz', '/readyz']);
 
 /** A path without its query string ('' for none). */
-export const pathOf = (url: string | undefined): string => url?.split('?', 1)[0] ?? '';
+export function pathOf(url: string | undefined): string {
+  if (url === undefined) return '';
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
 
 /**
  * The route pattern Express matched (`/api/items/:id`, with the mount path of its router), read
@@ -37,21 +43,6 @@ export function routeOf(request: IncomingMessage): string | undefined {
     baseUrl?: string;
   };
   return typeof route?.path === 'string' ? `${baseUrl ?? ''}${route.path}` : undefined;
-}
-
-/**
- * The context a request not chosen runs in: a trace that is not sampled. Its queries and calls
- * then make no spans either (their parent is not sampled), and a service it calls receives a
- * `traceparent` saying so, instead of starting traces of its own.
- */
-function unsampledContext(): Context {
-  // One random UUID makes both ids (the cheapest random source: this runs for most requests).
-  const hex = randomUUID().replaceAll('-', '');
-  return trace.setSpanContext(ROOT_CONTEXT, {
-    traceId: hex,
-    spanId: hex.slice(16),
-    traceFlags: TraceFlags.NONE,
-  });
 }
 
 function endSpan(span: Span, request: IncomingMessage, response: ServerResponse): void {
@@ -67,7 +58,7 @@ function endSpan(span: Span, request: IncomingMessage, response: ServerResponse)
   span.end();
 }
 
-function startSpan(request: IncomingMessage, parent: Context): Span {
+function startSpan(tracer: Tracer, request: IncomingMessage, parent: Context): Span {
   const method = request.method ?? 'GET';
   const attributes: Record<string, string> = {
     'http.request.method': method,
@@ -81,14 +72,12 @@ function startSpan(request: IncomingMessage, parent: Context): Span {
   if (agent) attributes['user_agent.original'] = agent;
   const peer = request.socket.remoteAddress;
   if (peer) attributes['network.peer.address'] = peer;
-  return trace
-    .getTracer('http-server')
-    .startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
+  return tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
 }
 
 /**
  * Wraps every HTTP server's 'request' event (the app's, created later with `createServer`) in a
- * context: a SERVER span when the request is traced, an unsampled trace otherwise.
+ * context: a SERVER span when the request is traced; nothing otherwise.
  * `rootShare`: the share of requests without a caller's trace context that are traced. Returns
  * the function that undoes it (for tests).
  */
@@ -96,6 +85,8 @@ export function traceIncomingRequests(
   rootShare: number,
   random: () => number = Math.random,
 ): () => void {
+  // Looked up once: the SDK is started before this is called.
+  const tracer = trace.getTracer('http-server');
   type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   const original = Server.prototype.emit as Emit;
   function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
@@ -109,10 +100,8 @@ export function traceIncomingRequests(
     }
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     const chosen = trace.getSpanContext(parent) !== undefined || random() < rootShare;
-    if (!chosen) {
-      return context.with(unsampledContext(), () => original.call(this, event, ...args));
-    }
-    const span = startSpan(request, parent);
+    if (!chosen) return original.call(this, event, ...args);
+    const span = startSpan(tracer, request, parent);
     (response as ServerResponse).once('close', () =>
       endSpan(span, request, response as ServerResponse),
     );
