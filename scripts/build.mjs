@@ -22,8 +22,10 @@ const require = createRequire(import.meta.url);
 const builtins = new Set(builtinModules.filter((name) => !name.startsWith('_')));
 
 /** Built-ins whose exports load more of Node when read (util.TextDecoder), or that start-up never
- * uses (child_process: commander's executable subcommands): a getter per export. */
-const LAZY_BUILTINS = new Set(['child_process', 'util']);
+ * uses (child_process: commander's executable subcommands; fs/promises, ~2 ms with the readline
+ * it loads, which a `create` without install no longer needs; tty, which the create command
+ * imports for isatty and --help must not load): a getter per export. */
+const LAZY_BUILTINS = new Set(['child_process', 'fs/promises', 'tty', 'util']);
 
 /**
  * The CommonJS module standing for built-in `name` in the bundle. Lazy ones get a getter per
