@@ -12,7 +12,7 @@ export async function readProjectFile(
   path: string,
   source?: string,
 ): Promise<Buffer | undefined> {
-  const file = await safeProjectPath(root, path, source);
+  const file = safeProjectPath(root, path, source);
   try {
     return await readFile(file);
   } catch (error) {

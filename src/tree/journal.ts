@@ -141,7 +141,7 @@ export async function recoverJournal(root: string): Promise<Recovery | undefined
   const journal = data;
   // Every path first, the disk only after: a bad path must leave everything untouched.
   for (const path of [...journal.entries.map((e) => e.path), ...journal.createdDirs])
-    await safeProjectPath(root, path, source);
+    safeProjectPath(root, path, source);
 
   const restored: string[] = [];
   for (const entry of [...journal.entries].reverse()) {

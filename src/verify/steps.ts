@@ -62,6 +62,8 @@ async function recordedVersion(directory: string): Promise<string | undefined> {
  */
 export async function runSteps(options: VerifyOptions): Promise<StepResult[]> {
   const { packageManager: pm } = options;
+  // Nothing to run (--no-install): not even package.json to read (loading fs/promises ~2 ms).
+  if (!options.install && !options.verify) return options.results;
   const commands = packageManagerCommands(pm, await recordedVersion(options.directory));
   const steps: { name: StepName; label: string; args: string[] }[] = [];
   if (options.install)

@@ -1,7 +1,7 @@
 /**
  * A write that fails part-way (disk full) while creating a project: everything this run made
  * goes, the partly written file and the new project folder included. The failure is injected in
- * node:fs/promises: the chosen file gets its first bytes written, then ENOSPC, once (the
+ * node:fs: the chosen file gets its first bytes written, then ENOSPC, once (the
  * rollback frees space, as removing the run's files would on a real disk).
  */
 import {
@@ -19,37 +19,33 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 
 const disk = vi.hoisted(() => ({ fullAt: '' }));
 
-vi.mock('node:fs/promises', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs/promises')>();
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
   const full = () => {
     disk.fullAt = '';
     return Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
   };
   const hit = (file: unknown) => disk.fullAt !== '' && String(file).endsWith(disk.fullAt);
   const partly = (data: unknown) => Buffer.from(String(data)).subarray(0, 10);
-  const writeFile: typeof fs.writeFile = async (file, data, options) => {
-    if (!hit(file)) return fs.writeFile(file, data, options);
-    await fs.writeFile(file, partly(data));
+  /** Descriptors open on the chosen file (commitChanges writes a new file through one). */
+  const doomed = new Set<number>();
+  const openSync: typeof fs.openSync = (file, flags, mode) => {
+    const fd = fs.openSync(file, flags, mode);
+    if (hit(file)) doomed.add(fd);
+    return fd;
+  };
+  const writeFileSync: typeof fs.writeFileSync = (file, data, options) => {
+    if (typeof file === 'number' ? !doomed.delete(file) : !hit(file))
+      return fs.writeFileSync(file, data, options);
+    fs.writeFileSync(file, partly(data));
     throw full();
   };
-  const open = (async (file: Parameters<typeof fs.open>[0], ...rest: unknown[]) => {
-    const handle = await (
-      fs.open as (...args: unknown[]) => Promise<import('node:fs/promises').FileHandle>
-    )(file, ...rest);
-    if (!hit(file)) return handle;
-    return new Proxy(handle, {
-      get(target, key) {
-        if (key === 'writeFile')
-          return async (data: unknown) => {
-            await target.writeFile(partly(data));
-            throw full();
-          };
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  }) as typeof fs.open;
-  return { ...fs, default: { ...fs, writeFile, open }, writeFile, open };
+  return {
+    ...fs,
+    default: { ...fs, openSync, writeFileSync },
+    openSync,
+    writeFileSync,
+  };
 });
 
 const { commitChanges } = await import('../../src/tree/commit.js');

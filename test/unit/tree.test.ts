@@ -115,6 +115,20 @@ describe('committing', () => {
     await expect(commitChanges(root, plan.changes, { checkpoint })).rejects.toThrow('interrupted');
     expect(existsSync(root)).toBe(false);
   });
+
+  it('sees an interrupt that arrives through the event loop while it writes (as Ctrl-C does)', async () => {
+    const root = join(mkdtempSync(join(tmpdir(), 'cse-tree-')), 'new-app');
+    let interrupted = false;
+    const plan = await planChanges({ target, readCurrent: nothingOnDisk, force: false });
+    const checkpoint = () => {
+      if (interrupted) throw new Error('interrupted');
+    };
+    const writing = commitChanges(root, plan.changes, { checkpoint });
+    // The writes are synchronous calls: this runs only if the commit gives the loop a turn.
+    setImmediate(() => (interrupted = true));
+    await expect(writing).rejects.toThrow('interrupted');
+    expect(existsSync(root)).toBe(false);
+  });
 });
 
 describe('paths', () => {
