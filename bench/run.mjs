@@ -1,7 +1,8 @@
 // npm run bench — measured side by side in one run, so the ratios hold on a noisy shared machine.
 //   1. CLI start-up: `--help` against express-generator's.
 //   2. Generating a project (no install, no verify): the base app and the full preset, each
-//      against express-generator generating its app.
+//      against express-generator generating its app; then the floor: a bare script writing the
+//      full preset's files, against the same.
 //   2b. The same two comparisons with hyperfine when it is installed (its median wall time, and
 //      the mean CPU time, user + system, which a busy shared machine disturbs less).
 //   3. Throughput of generated apps against a bare Express 5 app with one JSON route: `minimal`,
@@ -15,7 +16,7 @@
 // Flags: --runs N (default 15), --skip-throughput, --skip-queue, --skip-postgres, --rounds N
 // (throughput rounds, default 5), --duration S (seconds per load run, default 5).
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, availableParallelism } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +102,44 @@ compare(
   (i) => time([ours, `full-${i}`, '--preset', 'full', '--yes', '--no-install', '--no-git'], work),
   (i) => time([theirs, '--no-view', `theirs-full-${i}`], work),
 );
+// The floor under that ratio: the smallest Node program that writes the same files (sync, one
+// mkdir per folder), with nothing to parse, render or check. On a disk where creating a file
+// costs a few hundred µs, this alone is most of the gap to a scaffold of ten files.
+const floor = writeFloorScript(join(work, 'full-0'));
+compare(
+  'write the same files, nothing else (floor)',
+  (i) => time([floor, join(work, `floor-${i}`)], work),
+  (i) => time([theirs, '--no-view', `theirs-floor-${i}`], work),
+);
+
+/** A CommonJS script holding every file of `dir` as a string, which writes them under argv[2]. */
+function writeFloorScript(dir) {
+  const files = {};
+  const walk = (rel) => {
+    for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else files[path] = readFileSync(join(dir, path), 'utf8');
+    }
+  };
+  walk('');
+  const script = join(work, 'write-floor.cjs');
+  writeFileSync(
+    script,
+    [
+      `const { mkdirSync, writeFileSync } = require('node:fs');`,
+      `const files = ${JSON.stringify(files)};`,
+      `const made = new Set();`,
+      `for (const [path, text] of Object.entries(files)) {`,
+      `  const file = process.argv[2] + '/' + path;`,
+      `  const folder = file.slice(0, file.lastIndexOf('/'));`,
+      `  if (!made.has(folder)) mkdirSync(folder, { recursive: true }), made.add(folder);`,
+      `  writeFileSync(file, text, { flag: 'wx' });`,
+      `}`,
+    ].join('\n'),
+  );
+  return script;
+}
 
 /** hyperfine's median wall time and mean CPU time of each command, in ms (one run, side by side). */
 function hyperfine(label, commands, prepare) {
@@ -130,6 +169,12 @@ if (spawnSync('hyperfine', ['--version']).status === 0) {
       `${node} ${theirs} --no-view ${b}`,
     ],
     `rm -rf ${a} ${b}`,
+  );
+  const c = join(work, 'hf-floor');
+  hyperfine(
+    'write the same files, nothing else (floor)',
+    [`${node} ${floor} ${c}`, `${node} ${theirs} --no-view ${b}`],
+    `rm -rf ${c} ${b}`,
   );
 } else {
   console.log('\n(hyperfine is not installed: apt-get install hyperfine for its comparison)');
