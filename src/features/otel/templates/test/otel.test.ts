@@ -6,6 +6,7 @@ import {
   propagation,
   ROOT_CONTEXT,
   SpanKind,
+  SpanStatusCode,
   trace,
   TraceFlags,
 } from '@opentelemetry/api';
@@ -224,6 +225,50 @@ describe('OpenTelemetry', () => {
     expect(serverShare('parentbased_traceidratio', 0.1)).toBe(0.1);
     expect(serverShare('parentbased_always_on', 0.1)).toBe(1);
     expect(serverShare('parentbased_always_off', 0.1)).toBe(0);
+  });
+
+  it('a traced request leaves its response and socket shaped as an untraced one; an aborted one ends its span as an error', async () => {
+    const { ended, stop } = startSdk(new RequestSampler('parentbased_traceidratio', 1));
+    let draw = 0.9; // above the share: not traced
+    const untrace = traceIncomingRequests(0.5, () => draw);
+    // What V8's optimized code for sockets and responses sees: listeners and own properties.
+    const shapes: string[] = [];
+    const server = createServer((req, res) => {
+      const listeners = ['close', 'finish'].map((event) => res.listenerCount(event));
+      shapes.push(`${listeners.join()} ${Object.keys(req.socket).join()}`);
+      if (req.url !== '/api/hang') res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const serverSpan = (path: string) =>
+      ended.find((s) => s.kind === SpanKind.SERVER && s.attributes['url.path'] === path);
+    try {
+      expect(await rawGet(port, '/api/untraced')).toMatch(/^HTTP\/1\.1 200/);
+      draw = 0.1;
+      expect(await rawGet(port, '/api/traced')).toMatch(/^HTTP\/1\.1 200/);
+      expect(shapes).toHaveLength(2);
+      expect(shapes[1]).toBe(shapes[0]);
+      expect(serverSpan('/api/untraced')).toBeUndefined();
+      const traced = await vi.waitFor(() => serverSpan('/api/traced') ?? Promise.reject());
+      expect(traced.attributes['http.response.status_code']).toBe(200);
+      expect(traced.status.code).toBe(SpanStatusCode.UNSET);
+
+      // A client that gives up before the answer: no response ever finishes.
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write('GET /api/hang HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await vi.waitFor(() => expect(shapes).toHaveLength(3));
+      socket.destroy();
+      const aborted = await vi.waitFor(() => serverSpan('/api/hang') ?? Promise.reject(), {
+        timeout: 5_000,
+      });
+      expect(aborted.status.code).toBe(SpanStatusCode.ERROR);
+    } finally {
+      untrace();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stop();
+    }
   });
 
   it('a request not drawn gets no span, nor do its calls, which pass on an unsampled traceparent; a caller that traces is followed', async () => {

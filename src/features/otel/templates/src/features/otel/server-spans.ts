@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { IncomingMessage, Server, type ServerResponse } from 'node:http';
 import {
   context,
@@ -21,6 +22,13 @@ import {
  * and RequestSampler (sampling.ts) drops every such span inside a request, so its queries and
  * calls are not traced either, and a call it makes still passes on a `traceparent` that says
  * "not sampled".
+ *
+ * A traced request must leave Node's own objects shaped as an untraced one does, or V8's
+ * optimized code for sockets, streams and events sees two shapes, deoptimizes and slows every
+ * request: at 1 in 10 that cost more than tracing them all. So a span adds no 'close' listener to
+ * its response (it ends on Node's `http.server.response.finish` channel, which Node publishes for
+ * every response once anyone listens), and `network.peer.address` is left out (reading
+ * `socket.remoteAddress` stores the address on the socket; behind a proxy it is the proxy's).
  */
 
 /** Health and readiness probes come every few seconds from every checker: not worth a trace. */
@@ -44,6 +52,9 @@ export function routeOf(request: IncomingMessage): string | undefined {
   };
   return typeof route?.path === 'string' ? `${baseUrl ?? ''}${route.path}` : undefined;
 }
+
+/** How often spans of responses closed before they finished (the client went away) are ended. */
+const ABORTED_SWEEP_MS = 1_000;
 
 function endSpan(span: Span, request: IncomingMessage, response: ServerResponse): void {
   const route = routeOf(request);
@@ -70,8 +81,6 @@ function startSpan(tracer: Tracer, request: IncomingMessage, parent: Context): S
   if (host) attributes['server.address'] = host.replace(/:\d+$/, '');
   const agent = request.headers['user-agent'];
   if (agent) attributes['user_agent.original'] = agent;
-  const peer = request.socket.remoteAddress;
-  if (peer) attributes['network.peer.address'] = peer;
   return tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
 }
 
@@ -87,6 +96,25 @@ export function traceIncomingRequests(
 ): () => void {
   // Looked up once: the SDK is started before this is called.
   const tracer = trace.getTracer('http-server');
+  // The span of every traced response not finished yet.
+  const open = new Map<ServerResponse, { span: Span; request: IncomingMessage }>();
+  const onFinish = (message: unknown): void => {
+    const { response } = message as { response: ServerResponse };
+    const entry = open.get(response);
+    if (entry === undefined) return;
+    open.delete(response);
+    endSpan(entry.span, entry.request, response);
+  };
+  subscribe('http.server.response.finish', onFinish);
+  // A response closed before it finished gets no message: its span ends here, as an error, up to
+  // a second late.
+  const sweep = setInterval(() => {
+    for (const [response, { span, request }] of open) {
+      if (!response.closed) continue;
+      open.delete(response);
+      endSpan(span, request, response);
+    }
+  }, ABORTED_SWEEP_MS).unref();
   type Emit = (this: Server, event: string | symbol, ...args: unknown[]) => boolean;
   const original = Server.prototype.emit as Emit;
   function emit(this: Server, event: string | symbol, ...args: unknown[]): boolean {
@@ -102,13 +130,13 @@ export function traceIncomingRequests(
     const chosen = trace.getSpanContext(parent) !== undefined || random() < rootShare;
     if (!chosen) return original.call(this, event, ...args);
     const span = startSpan(tracer, request, parent);
-    (response as ServerResponse).once('close', () =>
-      endSpan(span, request, response as ServerResponse),
-    );
+    open.set(response as ServerResponse, { span, request });
     return context.with(trace.setSpan(parent, span), () => original.call(this, event, ...args));
   }
   Server.prototype.emit = emit as Server['emit'];
   return () => {
     if (Server.prototype.emit === emit) Server.prototype.emit = original as Server['emit'];
+    unsubscribe('http.server.response.finish', onFinish);
+    clearInterval(sweep);
   };
 }
